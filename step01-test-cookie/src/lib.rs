@@ -26,6 +26,7 @@ use crate::fixture::{Category, Page};
 /// What a session operation returns: the value, or why the store failed.
 type SessionResult<T> = Result<T, tower_sessions::session::Error>;
 
+// ANCHOR: args
 /// Command-line settings. Each flag can also come from the environment.
 #[derive(Debug, clap::Parser)]
 #[command(version, about = "Rango, stage 1: the test cookie")]
@@ -40,6 +41,7 @@ pub struct Args {
 pub struct Config {
     pub console: Console,
 }
+// ANCHOR_END: args
 
 // ANCHOR: console
 /// The server's console. Django's `print()` writes to the terminal running

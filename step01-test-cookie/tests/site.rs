@@ -8,6 +8,7 @@ use step01_test_cookie::{Config, Console, app, app_with_store};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+// ANCHOR: site
 /// A running copy of the app and what it printed on its console.
 struct Site {
     base: String,
@@ -37,7 +38,9 @@ impl Site {
             .collect()
     }
 }
+// ANCHOR_END: site
 
+// ANCHOR: serve
 /// Serves `router` on a free port and returns its base URL.
 async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -60,12 +63,14 @@ fn cookieless_browser() -> reqwest::Client {
         .build()
         .unwrap()
 }
+// ANCHOR_END: serve
 
 async fn get(client: &reqwest::Client, url: &str) -> (StatusCode, String) {
     let response = client.get(url).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }
 
+// ANCHOR: message_once
 #[tokio::test]
 async fn index_then_about_prints_the_message_once() {
     let site = Site::start().await;
@@ -98,7 +103,9 @@ async fn index_then_about_prints_the_message_once() {
         ["TEST COOKIE WORKED!", "TEST COOKIE WORKED!"]
     );
 }
+// ANCHOR_END: message_once
 
+// ANCHOR: refuses_cookies
 #[tokio::test]
 async fn a_browser_that_refuses_cookies_still_gets_both_pages() {
     let site = Site::start().await;
@@ -113,6 +120,7 @@ async fn a_browser_that_refuses_cookies_still_gets_both_pages() {
         "no cookie came back, so nothing worked"
     );
 }
+// ANCHOR_END: refuses_cookies
 
 #[tokio::test]
 async fn about_first_sets_no_cookie() {
@@ -130,6 +138,7 @@ async fn about_first_sets_no_cookie() {
     assert!(site.console_lines().is_empty());
 }
 
+// ANCHOR: cookie_attributes
 #[tokio::test]
 async fn the_session_cookie_has_djangos_attributes() {
     let site = Site::start().await;
@@ -151,6 +160,7 @@ async fn the_session_cookie_has_djangos_attributes() {
         cookie.value()
     );
 }
+// ANCHOR_END: cookie_attributes
 
 #[tokio::test]
 async fn the_root_redirects_to_rango() {
