@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::Key;
+use clap::builder::BoolishValueParser;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{MemoryStore, Session, SessionManagerLayer, SessionStore};
@@ -54,7 +55,7 @@ pub struct Args {
     pub visit_interval: Duration,
 
     /// Sign the visit cookies with the key in `RANGO_SECRET_KEY`, so that an edited value is noticed.
-    #[arg(long, env = "RANGO_SIGNED_COOKIES")]
+    #[arg(long, env = "RANGO_SIGNED_COOKIES", value_parser = BoolishValueParser::new())]
     pub signed_cookies: bool,
 }
 

@@ -125,7 +125,7 @@ fn signed_cookies_without_a_usable_key_is_a_one_line_error() {
         command.args(["--addr", "127.0.0.1:0"]);
         if flag.is_empty() {
             // The same switch, from the environment.
-            command.env("RANGO_SIGNED_COOKIES", "true");
+            command.env("RANGO_SIGNED_COOKIES", "True");
         } else {
             command.arg(flag);
         }
