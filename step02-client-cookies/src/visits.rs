@@ -72,6 +72,7 @@ impl VisitJar {
 }
 // ANCHOR_END: visit_jar
 
+// ANCHOR: jar_extractor
 /// A handler that takes a `VisitJar` gets the plain or the signed one,
 /// whichever the configuration asks for.
 impl FromRequestParts<Config> for VisitJar {
@@ -96,6 +97,7 @@ impl IntoResponseParts for VisitJar {
         }
     }
 }
+// ANCHOR_END: jar_extractor
 
 // ANCHOR: visitor_cookie_handler
 /// Counts this request as a visit if `interval` has passed since the last

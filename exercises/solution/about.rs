@@ -1,0 +1,37 @@
+//! EXERCISE 2, the reference answer: the visit count on the About page.
+//!
+//! Try the exercise in `src/about.rs` before reading on. This file, and the
+//! template it names, are compiled in place of yours only with
+//! `--features solution`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use tower_sessions::Session;
+
+use crate::visits::visitor_cookie_handler;
+use crate::{AppError, Config, TestCookie};
+
+// ANCHOR: about
+#[derive(Template, WebTemplate)]
+// The reference template, next to this file; yours is templates/rango/about.html.
+#[template(path = "../solution/templates/rango/about.html")]
+pub(crate) struct AboutPage {
+    visits: u64,
+}
+
+pub(crate) async fn about(
+    State(config): State<Config>,
+    session: Session,
+) -> Result<AboutPage, AppError> {
+    if session.test_cookie_worked().await? {
+        config.console.println("TEST COOKIE WORKED!");
+        session.delete_test_cookie().await?;
+    }
+    // Count first, then read: on a brand-new session this is what stores
+    // `visits` (as 1) in the first place. Reading the session before it ran
+    // would find nothing there.
+    let visits = visitor_cookie_handler(&session, &config.clock, config.visit_interval).await?;
+    Ok(AboutPage { visits })
+}
+// ANCHOR_END: about

@@ -1,0 +1,105 @@
+//! The Redis suite: two servers, one Redis, shared sessions.
+//!
+//! It needs a running `redis-server`, so `cargo test` skips it (and says so).
+//! `.ci/run` installs Redis, starts it on a free port and runs this file:
+//!
+//! ```sh
+//! redis-server --port 6390 --save '' --appendonly no &
+//! RANGO_TEST_REDIS_URL=redis://127.0.0.1:6390 \
+//!     cargo test -p step04-expiry --test redis -- --ignored
+//! ```
+//!
+//! Stage 4 adds Redis's side of expiry: it drops expired sessions itself.
+
+mod support;
+
+use std::time::Duration;
+
+use step04_expiry::store::{Cleared, Store};
+use step04_expiry::{Config, app};
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::SessionStore;
+
+use support::{Server, browser, visit};
+
+/// The Redis that `.ci/run` (or you) started.
+fn redis_url() -> String {
+    std::env::var("RANGO_TEST_REDIS_URL")
+        .expect("set RANGO_TEST_REDIS_URL=redis://127.0.0.1:PORT to a running redis-server")
+}
+
+/// A server over the shared Redis, counting every request as a visit.
+async fn server() -> Server {
+    let config = Config {
+        store: Store::open(&redis_url(), false).await.unwrap(),
+        visit_interval: Duration::ZERO,
+        ..Config::default()
+    };
+    Server::start(app(config)).await
+}
+
+// ANCHOR: shared
+/// What a load balancer does: send one browser's requests to whichever server
+/// is free. The session lives in Redis, so each server continues it.
+#[tokio::test]
+#[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
+async fn two_servers_share_sessions_through_redis() {
+    let (first, second) = (server().await, server().await);
+    // Cookies belong to a host, not a port: both servers get the same one.
+    let client = browser();
+
+    assert_eq!(visit(&client, &first.base).await, 1);
+    assert_eq!(
+        visit(&client, &second.base).await,
+        2,
+        "continued on the second"
+    );
+    assert_eq!(
+        visit(&client, &first.base).await,
+        3,
+        "and back on the first"
+    );
+
+    // A server started later finds the session too.
+    let third = server().await;
+    assert_eq!(visit(&client, &third.base).await, 4);
+    // While another browser starts its own.
+    assert_eq!(visit(&browser(), &second.base).await, 1);
+}
+// ANCHOR_END: shared
+
+// ANCHOR: expired
+/// Redis stores each session with a time to live: an expired one is gone,
+/// and there is nothing for `clearsessions` to do.
+#[tokio::test]
+#[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
+async fn redis_drops_expired_sessions_by_itself() {
+    let store = Store::open(&redis_url(), false).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let mut live = Record {
+        id: Id::default(),
+        data: [("visits".to_owned(), serde_json::json!(1))].into(),
+        expiry_date: now + time::Duration::HOUR,
+    };
+    store.create(&mut live).await.unwrap();
+    let expired = Record {
+        expiry_date: now - time::Duration::SECOND,
+        ..live.clone()
+    };
+    store.save(&expired).await.unwrap();
+    assert!(
+        store.load(&live.id).await.unwrap().is_none(),
+        "expired: gone"
+    );
+    assert_eq!(store.clear_expired().await.unwrap(), Cleared::ByItself);
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_step04-expiry"))
+        .args(["clearsessions", "--session-store", &redis_url()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("expires sessions by itself"), "{stdout}");
+}
+// ANCHOR_END: expired
