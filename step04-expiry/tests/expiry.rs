@@ -1,6 +1,7 @@
 //! Stage 4's subject: how long a session lasts, in the cookie and in the
 //! store, and clearing expired sessions out of the store.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -138,34 +139,6 @@ fn assert_about_from_now(when: OffsetDateTime, age: Duration) {
         off < time::Duration::seconds(3),
         "{when} is not about {expected}"
     );
-}
-
-/// Runs a test on each kind of store: `name::sqlite`, `name::cached_sqlite`
-/// and `name::memory`.
-macro_rules! on_each_store {
-    ($(#[$doc:meta])* async fn $name:ident($kind:ident: Kind) $body:block) => {
-        $(#[$doc])*
-        mod $name {
-            use super::*;
-
-            async fn run($kind: Kind) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                run(Kind::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn cached_sqlite() {
-                run(Kind::CachedSqlite).await;
-            }
-
-            #[tokio::test]
-            async fn memory() {
-                run(Kind::Memory).await;
-            }
-        }
-    };
 }
 
 // ANCHOR: set_cookie

@@ -1,6 +1,7 @@
 //! Stage 4 over real HTTP: the app on a free port, clients that keep cookies,
 //! and a session store that is either a `SQLite` file or memory.
 
+#[macro_use]
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -116,34 +117,6 @@ fn session_id(jar: &Jar, base: &str) -> Id {
         .strip_prefix("sessionid=")
         .unwrap_or_else(|| panic!("only the session cookie, got {header:?}"));
     value.parse().unwrap()
-}
-
-/// Runs a test once for each kind of store: `name::sqlite`, `name::cached_sqlite`
-/// and `name::memory`.
-macro_rules! on_each_store {
-    ($(#[$doc:meta])* async fn $name:ident($kind:ident: Kind) $body:block) => {
-        $(#[$doc])*
-        mod $name {
-            use super::*;
-
-            async fn run($kind: Kind) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                run(Kind::Sqlite).await;
-            }
-
-            #[tokio::test]
-            async fn cached_sqlite() {
-                run(Kind::CachedSqlite).await;
-            }
-
-            #[tokio::test]
-            async fn memory() {
-                run(Kind::Memory).await;
-            }
-        }
-    };
 }
 
 // ANCHOR: only_sessionid

@@ -111,3 +111,32 @@ impl Drop for TempDir {
         std::fs::remove_dir_all(&self.0).ok();
     }
 }
+
+/// Runs a test once for each kind of store: `name::sqlite`, `name::cached_sqlite`
+/// and `name::memory`.
+#[allow(unused_macros)] // not every test file runs tests on each store
+macro_rules! on_each_store {
+    ($(#[$doc:meta])* async fn $name:ident($kind:ident: Kind) $body:block) => {
+        $(#[$doc])*
+        mod $name {
+            use super::*;
+
+            async fn run($kind: Kind) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(Kind::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn cached_sqlite() {
+                run(Kind::CachedSqlite).await;
+            }
+
+            #[tokio::test]
+            async fn memory() {
+                run(Kind::Memory).await;
+            }
+        }
+    };
+}
