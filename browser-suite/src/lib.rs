@@ -276,6 +276,16 @@ impl Chrome {
         as_string(value, "page source")
     }
 
+    /// The `N` of the page's `visits: N` line (every stage from 2 on shows
+    /// one). Panics, with the page text, when there is none.
+    pub async fn shown_visits(&self) -> Result<String> {
+        let text = self.text("main").await?;
+        let line = text.lines().find_map(|line| line.strip_prefix("visits: "));
+        Ok(line
+            .unwrap_or_else(|| panic!("no `visits: N` line on the page: {text}"))
+            .to_owned())
+    }
+
     /// The rendered text of the first element matching the CSS `selector`.
     pub async fn text(&self, selector: &str) -> Result<String> {
         let query = json!({ "using": "css selector", "value": selector });

@@ -124,15 +124,6 @@ impl Drop for Server {
     }
 }
 
-/// The `N` of the page's `visits: N` line.
-async fn shown_visits(chrome: &Chrome) -> Result<String> {
-    let text = chrome.text("main").await?;
-    let line = text.lines().find_map(|line| line.strip_prefix("visits: "));
-    Ok(line
-        .unwrap_or_else(|| panic!("no `visits: N` line on the page: {text}"))
-        .to_owned())
-}
-
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: cargo test -p browser-suite -- --ignored"]
 async fn the_solution_shows_the_visit_count_on_about() -> Result<()> {
@@ -142,16 +133,16 @@ async fn the_solution_shows_the_visit_count_on_about() -> Result<()> {
 
     // A brand-new browser goes straight to About: its first visit.
     chrome.goto(&server.url("/rango/about/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "1", "About first");
+    assert_eq!(chrome.shown_visits().await?, "1", "About first");
     chrome
         .screenshot(&screenshot_dir().join("exercises-about.png"))
         .await?;
     // Every request counts here (`--visit-interval 0s`): both pages read
     // and move the same count, kept in the session on the server.
     chrome.goto(&server.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "2", "then the home page");
+    assert_eq!(chrome.shown_visits().await?, "2", "then the home page");
     chrome.goto(&server.url("/rango/about/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "3", "then About again");
+    assert_eq!(chrome.shown_visits().await?, "3", "then About again");
 
     // Exercise 1, in a real browser: the session id and nothing else.
     let cookies = chrome.cookies().await?;

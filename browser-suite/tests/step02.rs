@@ -23,15 +23,6 @@ fn start_time() -> DateTime<Utc> {
     "2025-03-01T09:30:00Z".parse().unwrap()
 }
 
-/// The `N` of the page's `visits: N` line.
-async fn shown_visits(chrome: &Chrome) -> Result<String> {
-    let text = chrome.text("main").await?;
-    let line = text.lines().find_map(|line| line.strip_prefix("visits: "));
-    Ok(line
-        .unwrap_or_else(|| panic!("no `visits: N` line on the page: {text}"))
-        .to_owned())
-}
-
 fn cookie<'a>(cookies: &'a [Cookie], name: &str) -> &'a Cookie {
     cookies
         .iter()
@@ -78,7 +69,7 @@ async fn the_counter_lives_in_the_browsers_cookies() -> Result<()> {
     let chrome = Chrome::launch().await?;
 
     chrome.goto(&site.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "1");
+    assert_eq!(chrome.shown_visits().await?, "1");
     chrome
         .screenshot(&screenshot_dir().join("step02.png"))
         .await?;
@@ -91,7 +82,7 @@ async fn the_counter_lives_in_the_browsers_cookies() -> Result<()> {
     // Within the interval: the page is seen, the visit does not count.
     clock.advance(TimeDelta::minutes(30));
     chrome.refresh().await?;
-    assert_eq!(shown_visits(&chrome).await?, "1");
+    assert_eq!(chrome.shown_visits().await?, "1");
     let cookies = chrome.cookies().await?;
     assert_eq!(cookie(&cookies, "visits").value, "1");
     assert_last_visit(&cookies, start_time());
@@ -99,7 +90,7 @@ async fn the_counter_lives_in_the_browsers_cookies() -> Result<()> {
     // After it: the second visit counts, and `last_visit` moves.
     clock.advance(TimeDelta::hours(1));
     chrome.goto(&site.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "2");
+    assert_eq!(chrome.shown_visits().await?, "2");
     let cookies = chrome.cookies().await?;
     assert_eq!(cookie(&cookies, "visits").value, "2");
     assert_last_visit(&cookies, start_time() + TimeDelta::minutes(90));
@@ -126,6 +117,6 @@ async fn the_visit_cookies_outlive_the_browser() -> Result<()> {
     chrome.restart().await?;
     clock.advance(TimeDelta::hours(2));
     chrome.goto(&site.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "2");
+    assert_eq!(chrome.shown_visits().await?, "2");
     chrome.quit().await
 }

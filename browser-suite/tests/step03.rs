@@ -31,15 +31,6 @@ fn start_time() -> DateTime<Utc> {
     "2025-03-01T09:30:00Z".parse().unwrap()
 }
 
-/// The `N` of the page's `visits: N` line.
-async fn shown_visits(chrome: &Chrome) -> Result<String> {
-    let text = chrome.text("main").await?;
-    let line = text.lines().find_map(|line| line.strip_prefix("visits: "));
-    Ok(line
-        .unwrap_or_else(|| panic!("no `visits: N` line on the page: {text}"))
-        .to_owned())
-}
-
 /// The browser's only cookie, which must be an `HttpOnly` `sessionid`.
 async fn session_cookie(chrome: &Chrome) -> Result<Cookie> {
     let mut cookies = chrome.cookies().await?;
@@ -60,7 +51,7 @@ async fn only_the_session_id_reaches_the_browser() -> Result<()> {
     let chrome = Chrome::launch().await?;
 
     chrome.goto(&site.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "1");
+    assert_eq!(chrome.shown_visits().await?, "1");
     chrome
         .screenshot(&screenshot_dir().join("step03.png"))
         .await?;
@@ -69,16 +60,16 @@ async fn only_the_session_id_reaches_the_browser() -> Result<()> {
     // A reload within the interval: same session, the visit does not count.
     clock.advance(TimeDelta::minutes(30));
     chrome.refresh().await?;
-    assert_eq!(shown_visits(&chrome).await?, "1");
+    assert_eq!(chrome.shown_visits().await?, "1");
     assert_eq!(session_cookie(&chrome).await?.value, session.value);
 
     // After the interval the count rises, on the server, in the same session.
     clock.advance(TimeDelta::hours(1));
     chrome.goto(&site.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "2");
+    assert_eq!(chrome.shown_visits().await?, "2");
     clock.advance(TimeDelta::hours(1));
     chrome.refresh().await?;
-    assert_eq!(shown_visits(&chrome).await?, "3");
+    assert_eq!(chrome.shown_visits().await?, "3");
     assert_eq!(session_cookie(&chrome).await?.value, session.value);
 
     // Other pages see the same session and set nothing new.

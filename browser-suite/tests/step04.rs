@@ -32,15 +32,6 @@ async fn start(dir: &TempDir, at_browser_close: bool) -> Result<Site> {
     .await
 }
 
-/// The `N` of the page's `visits: N` line.
-async fn shown_visits(chrome: &Chrome) -> Result<String> {
-    let text = chrome.text("main").await?;
-    let line = text.lines().find_map(|line| line.strip_prefix("visits: "));
-    Ok(line
-        .unwrap_or_else(|| panic!("no `visits: N` line on the page: {text}"))
-        .to_owned())
-}
-
 /// The browser's only cookie, which must be `sessionid`.
 async fn session_cookie(chrome: &Chrome) -> Result<Cookie> {
     let mut cookies = chrome.cookies().await?;
@@ -59,7 +50,7 @@ async fn a_browser_length_session_ends_when_the_browser_closes() -> Result<()> {
 
     chrome.goto(&site.url("/rango/")).await?;
     chrome.refresh().await?;
-    assert_eq!(shown_visits(&chrome).await?, "2");
+    assert_eq!(chrome.shown_visits().await?, "2");
     chrome
         .screenshot(&screenshot_dir().join("step04.png"))
         .await?;
@@ -69,7 +60,7 @@ async fn a_browser_length_session_ends_when_the_browser_closes() -> Result<()> {
     // Closing the browser drops the cookie, so the server sees a stranger.
     chrome.restart().await?;
     chrome.goto(&site.url("/rango/")).await?;
-    assert_eq!(shown_visits(&chrome).await?, "1", "a new session");
+    assert_eq!(chrome.shown_visits().await?, "1", "a new session");
     assert_ne!(
         session_cookie(&chrome).await?.value,
         cookie.value,
@@ -87,7 +78,7 @@ async fn a_persistent_session_survives_a_browser_restart() -> Result<()> {
 
     chrome.goto(&site.url("/rango/")).await?;
     chrome.refresh().await?;
-    assert_eq!(shown_visits(&chrome).await?, "2");
+    assert_eq!(chrome.shown_visits().await?, "2");
     let cookie = session_cookie(&chrome).await?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -102,7 +93,7 @@ async fn a_persistent_session_survives_a_browser_restart() -> Result<()> {
     chrome.restart().await?;
     chrome.goto(&site.url("/rango/")).await?;
     assert_eq!(
-        shown_visits(&chrome).await?,
+        chrome.shown_visits().await?,
         "3",
         "the same session goes on"
     );
