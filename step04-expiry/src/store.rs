@@ -8,14 +8,16 @@
 //! Sessions expire, and only the `SQLite` store keeps expired ones until told
 //! to delete them: [`Store::clear_expired`] is Django's `clearsessions`.
 
-use std::collections::HashSet;
+use std::error::Error;
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::num::NonZero;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
+use rusqlite::{Connection, OptionalExtension};
+use tokio::sync::{mpsc, oneshot};
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, CachingSessionStore, SessionStore};
@@ -24,10 +26,6 @@ use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude::{
     ClientLike, Config as RedisConfig, ConnectionConfig, PerformanceConfig, Pool, ReconnectPolicy,
 };
-use tower_sessions_sqlx_store::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
-};
-use tower_sessions_sqlx_store::sqlx::{self, ConnectOptions, QueryBuilder};
 
 /// The store used when `--session-store` is not given: a file next to where
 /// the server runs, like Django's `db.sqlite3`.
@@ -107,7 +105,7 @@ impl Store {
             }
             Self::memory()
         } else if let Some(path) = url.strip_prefix("sqlite://") {
-            let sessions = SqliteSessions::open(path).await.map_err(fail)?;
+            let sessions = SqliteSessions::open(path).map_err(fail)?;
             Self {
                 sqlite: Some(sessions.clone()),
                 ..Self::new(sessions)
@@ -148,206 +146,215 @@ impl Store {
 /// - `journal_mode=WAL`: writes are appended to a log, so readers never wait
 ///   for a writer, nor a writer for readers.
 /// - `synchronous=NORMAL`: with WAL, commits no longer wait for the disk; the
-///   log is synced at checkpoints. A power cut may lose the last few session
-///   writes but never corrupts the file, a fair trade for sessions.
-/// - One connection does all the writing, so writers queue in our process,
-///   in order, instead of polling `SQLite`'s lock; reads get connections of
-///   their own. The busy timeout stays as a safety net for other processes
-///   (a `clearsessions` run, say) that write to the same file.
+///   log is synced only when it is copied back into the database file (a
+///   "checkpoint", every thousand pages or so). A power cut may lose the
+///   last few session writes but never corrupts the file, a fair trade for
+///   sessions.
+/// - One connection does all the writing, on a thread of its own, so writers
+///   queue in our process, in order, instead of polling `SQLite`'s lock.
 ///
-/// Then how we talk to the database. Each sqlx `SQLite` connection runs on a
-/// thread of its own, and every statement is a round trip to that thread:
-/// quick, but with one writer the round trips of all the writers add up, and
-/// the pool and `SqliteStore` add more (a connection given back to a pool is
-/// pinged; a new session is `BEGIN`, `INSERT`, `COMMIT`). So this store keeps
-/// its connections for itself. Readers take turns on theirs. Writers hand
-/// their change to a task that owns the writing connection; it takes every
-/// change waiting (a whole queue of new visitors, say) and stores them with
-/// one statement, one round trip and one commit: "group commit". With 16
-/// new visitors at once that stores about twice the sessions a second of a
-/// statement per change, and five times those of `SqliteStore` on a pool
-/// (`bench/run` measures it).
+/// How requests reach the database matters as much. A session is read on
+/// nearly every request, and reading it is quick: one row found by its key,
+/// in pages `SQLite` keeps in memory, without waiting for the disk. Sending
+/// that work to another thread and being woken with the answer, as an async
+/// driver does (sqlx runs each `SQLite` connection on a thread of its own),
+/// costs more than the read itself. So requests read directly, each on a
+/// connection of its own: there is one per CPU, since that is how many
+/// requests run at a time. This blocks the request's thread, which async
+/// code normally must not do, but for a few microseconds, well under
+/// tokio's rule of thumb of 10 to 100 between `.await`s.
 ///
-/// The table is the one `tower-sessions-sqlx-store` uses (same name, columns
-/// and encoding), so its `SqliteStore` can open the same file.
+/// Writes are different: a checkpoint does wait for the disk, and it comes
+/// in the middle of whichever commit fills the log. So requests hand their
+/// writes to the writing thread and `.await` the outcome. That thread takes
+/// every write waiting (a queue of new visitors, say) and commits them
+/// together, once: "group commit".
+///
+/// The table keeps each session's expiry as a Unix time in seconds, so that
+/// finding expired sessions is a comparison of numbers.
 #[derive(Debug, Clone)]
 struct SqliteSessions(Arc<SqliteConnections>);
 
 #[derive(Debug)]
 struct SqliteConnections {
-    /// Where writers queue their changes for the writing task.
-    changes: mpsc::Sender<Change>,
-    readers: Vec<Mutex<SqliteConnection>>,
-    /// Which reader the next read goes to: each in turn.
-    next_reader: AtomicUsize,
+    /// Where requests queue their writes for the writing thread.
+    writes: mpsc::Sender<Queued>,
+    readers: Box<[Mutex<Connection>]>,
 }
 
-/// Connections for reading; each runs on its own thread.
-const SQLITE_READERS: usize = 2;
+/// The most writes committed at once.
+const MOST_WRITES_AT_ONCE: usize = 64;
 
-/// The most changes stored with one statement.
-const MOST_CHANGES_AT_ONCE: usize = 64;
-
-/// A change to the sessions table, waiting for the writing task.
+/// A change to the sessions table.
 #[derive(Debug)]
-struct Change {
-    kind: ChangeKind,
-    id: String,
-    /// The record, encoded; empty for a deletion.
-    data: Vec<u8>,
-    expiry_date: OffsetDateTime,
-    /// Where to say how it went: `Ok(true)` stored, `Ok(false)` the id of a
-    /// new session was taken already.
-    done: oneshot::Sender<session_store::Result<bool>>,
+enum Write {
+    /// A new session, unless its id is taken already.
+    Create {
+        id: String,
+        data: Vec<u8>,
+        expires: i64,
+    },
+    /// A session's new data and expiry.
+    Save {
+        id: String,
+        data: Vec<u8>,
+        expires: i64,
+    },
+    /// A session ended: flushed, or its visitor logged out.
+    Delete { id: String },
+    /// Up to [`DELETE_AT_ONCE`] sessions that expired by `now`.
+    DeleteExpired { now: i64 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChangeKind {
-    Create,
-    Save,
-    Delete,
+/// A write waiting for the writing thread, and where to say how it went:
+/// how many rows it changed.
+#[derive(Debug)]
+struct Queued {
+    write: Write,
+    done: oneshot::Sender<session_store::Result<usize>>,
 }
 
 impl SqliteSessions {
-    async fn open(path: &str) -> Result<Self, String> {
+    fn open(path: &str) -> Result<Self, String> {
         if path.is_empty() {
             return Err("no file name after sqlite:// (try sqlite://rango.sqlite3)".into());
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .busy_timeout(Duration::from_secs(5))
-            .synchronous(SqliteSynchronous::Normal);
-        let cannot = |err| format!("cannot open the SQLite database {path}: {err}");
-
-        let mut writer = options
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .connect()
-            .await
-            .map_err(cannot)?;
-        // Django's `migrate`: create the sessions table if it is not there.
-        sqlx::query(
-            "create table if not exists tower_sessions \
-             (id text primary key not null, data blob not null, expiry_date integer not null)",
-        )
-        .execute(&mut writer)
-        .await
-        .map_err(cannot)?;
-
-        // WAL mode is stored in the file, so readers need not set it again.
-        let mut readers = Vec::new();
-        for _ in 0..SQLITE_READERS {
-            readers.push(Mutex::new(options.connect().await.map_err(cannot)?));
+        let cannot =
+            |err: &dyn fmt::Display| format!("cannot open the SQLite database {path}: {err}");
+        let writing = connect(path).map_err(|err| cannot(&err))?;
+        // WAL mode is stored in the file: this sets it for every connection.
+        let mode: String = writing
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(|err| cannot(&err))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(cannot(&format!("it stays in journal mode {mode}, not WAL")));
         }
-        // The task ends when the last handle on this store is dropped.
-        let (changes, queue) = mpsc::channel(MOST_CHANGES_AT_ONCE);
-        tokio::spawn(write_changes(writer, queue));
-        Ok(Self(Arc::new(SqliteConnections {
-            changes,
-            readers,
-            next_reader: AtomicUsize::new(0),
-        })))
+        // Django's `migrate`: create the sessions table if it is not there.
+        // Sessions are looked up by id only, so the id is the table's key
+        // (`without rowid`): one index to search and to update, not two.
+        writing
+            .execute(
+                "create table if not exists sessions \
+                 (id text primary key not null, data blob not null, expiry_date integer not null) \
+                 without rowid",
+                (),
+            )
+            .map_err(|err| cannot(&err))?;
+
+        let cpus = thread::available_parallelism().map_or(2, NonZero::get);
+        let readers = (0..cpus)
+            .map(|_| connect(path).map(Mutex::new))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|err| cannot(&err))?;
+        let (writes, queue) = mpsc::channel(MOST_WRITES_AT_ONCE);
+        // The thread ends when the last handle on this store is dropped.
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_all(writing, queue))
+            .map_err(|err| cannot(&err))?;
+        Ok(Self(Arc::new(SqliteConnections { writes, readers })))
     }
 
-    async fn reader(&self) -> MutexGuard<'_, SqliteConnection> {
-        let turn = self.0.next_reader.fetch_add(1, Ordering::Relaxed);
-        self.0.readers[turn % self.0.readers.len()].lock().await
-    }
-
-    /// Queues a change for the writing task and waits until it is stored.
-    async fn write(
+    /// Runs `read` on a reader no one else is using, if there is one (there
+    /// should be), or waits for the first.
+    fn read<T>(
         &self,
-        kind: ChangeKind,
-        id: &Id,
-        record: Option<&Record>,
-    ) -> session_store::Result<bool> {
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> session_store::Result<T> {
+        let readers = &self.0.readers;
+        let db = readers
+            .iter()
+            .find_map(|reader| reader.try_lock().ok())
+            // A request that panicked while reading left the connection
+            // as good as ever: carry on.
+            .unwrap_or_else(|| readers[0].lock().unwrap_or_else(PoisonError::into_inner));
+        read(&db).map_err(|err| backend(&err))
+    }
+
+    /// Queues `write` for the writing thread and waits until it is
+    /// committed; says how many rows it changed.
+    async fn write(&self, write: Write) -> session_store::Result<usize> {
         let stopped = || session_store::Error::Backend("the SQLite writer has stopped".into());
         let (done, outcome) = oneshot::channel();
-        let change = Change {
-            kind,
-            id: id.to_string(),
-            data: record.map(encode).transpose()?.unwrap_or_default(),
-            expiry_date: record.map_or(OffsetDateTime::UNIX_EPOCH, |record| record.expiry_date),
-            done,
-        };
-        self.0.changes.send(change).await.map_err(|_| stopped())?;
+        let queued = Queued { write, done };
+        self.0.writes.send(queued).await.map_err(|_| stopped())?;
         outcome.await.map_err(|_| stopped())?
     }
 }
 
-/// The writing task: takes every change waiting, stores each run of
-/// changes of one kind with one statement, and tells each writer how it went.
-async fn write_changes(mut db: SqliteConnection, mut queue: mpsc::Receiver<Change>) {
-    let mut changes = Vec::with_capacity(MOST_CHANGES_AT_ONCE);
-    while queue.recv_many(&mut changes, MOST_CHANGES_AT_ONCE).await > 0 {
-        let mut outcomes = Vec::with_capacity(changes.len());
-        for run in changes.chunk_by(|a, b| a.kind == b.kind) {
-            match store_run(&mut db, run).await {
-                Ok(stored) => outcomes.extend(stored.into_iter().map(Ok)),
-                Err(err) => outcomes.extend(run.iter().map(|_| Err(backend(&err)))),
-            }
-        }
-        for (change, outcome) in changes.drain(..).zip(outcomes) {
-            // A writer that has gone away (its request was cancelled) does
-            // not need to know.
-            let _ = change.done.send(outcome);
+/// Opens one connection with the settings above.
+fn connect(path: &str) -> rusqlite::Result<Connection> {
+    let db = Connection::open(path)?;
+    // Other processes (a `clearsessions` run, say) may write to the file
+    // too: wait for them rather than fail at once.
+    db.busy_timeout(Duration::from_secs(5))?;
+    db.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(db)
+}
+
+/// The writing thread: takes every write waiting, commits them together,
+/// and tells each request how its write went.
+fn write_all(mut db: Connection, mut queue: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(MOST_WRITES_AT_ONCE);
+    while queue.blocking_recv_many(&mut batch, MOST_WRITES_AT_ONCE) > 0 {
+        let outcomes = commit(&mut db, batch.iter().map(|queued| &queued.write));
+        for (queued, outcome) in batch.drain(..).zip(outcomes) {
+            // A request that has gone away (its client hung up) need not
+            // know.
+            let _ = queued.done.send(outcome);
         }
     }
 }
 
-/// Stores changes of one kind with one statement; says for each whether it
-/// was stored.
-async fn store_run(db: &mut SqliteConnection, run: &[Change]) -> sqlx::Result<Vec<bool>> {
-    let mut query = QueryBuilder::new("");
-    match run[0].kind {
-        ChangeKind::Create => {
-            // A new session never takes the place of one already there.
-            query.push("insert into tower_sessions (id, data, expiry_date) ");
-            query.push_values(run, |mut row, change| {
-                row.push_bind(&change.id)
-                    .push_bind(&change.data)
-                    .push_bind(change.expiry_date);
-            });
-            query.push(" on conflict (id) do nothing returning id");
-            let mut inserted: HashSet<String> = query
-                .build_query_scalar()
-                .fetch_all(&mut *db)
-                .await?
-                .into_iter()
-                .collect();
-            // `remove`: should one id come twice, only the first got in.
-            Ok(run
-                .iter()
-                .map(|change| inserted.remove(&change.id))
-                .collect())
-        }
-        ChangeKind::Save => {
-            // Should one session come twice, the later change wins.
-            query.push("insert or replace into tower_sessions (id, data, expiry_date) ");
-            query.push_values(run, |mut row, change| {
-                row.push_bind(&change.id)
-                    .push_bind(&change.data)
-                    .push_bind(change.expiry_date);
-            });
-            query.build().execute(&mut *db).await?;
-            Ok(vec![true; run.len()])
-        }
-        ChangeKind::Delete => {
-            query.push("delete from tower_sessions where id in (");
-            let mut ids = query.separated(", ");
-            for change in run {
-                ids.push_bind(&change.id);
-            }
-            query.push(")");
-            query.build().execute(&mut *db).await?;
-            Ok(vec![true; run.len()])
+/// Runs `writes` in one transaction; the outcome of each, or the error
+/// that stopped them all.
+fn commit<'a>(
+    db: &mut Connection,
+    writes: impl ExactSizeIterator<Item = &'a Write>,
+) -> Vec<session_store::Result<usize>> {
+    let count = writes.len();
+    let all_failed = |err: rusqlite::Error| (0..count).map(|_| Err(backend(&err))).collect();
+    let transaction = match db.transaction() {
+        Ok(transaction) => transaction,
+        Err(err) => return all_failed(err),
+    };
+    let outcomes = writes
+        .map(|write| write.run(&transaction).map_err(|err| backend(&err)))
+        .collect();
+    match transaction.commit() {
+        Ok(()) => outcomes,
+        Err(err) => all_failed(err),
+    }
+}
+
+impl Write {
+    /// Runs this write; says how many rows it changed.
+    fn run(&self, db: &Connection) -> rusqlite::Result<usize> {
+        match self {
+            Self::Create { id, data, expires } => db
+                .prepare_cached(
+                    "insert into sessions (id, data, expiry_date) values (?1, ?2, ?3) \
+                     on conflict (id) do nothing",
+                )?
+                .execute((id, data, expires)),
+            Self::Save { id, data, expires } => db
+                .prepare_cached(
+                    "insert into sessions (id, data, expiry_date) values (?1, ?2, ?3) \
+                     on conflict (id) do update set data = ?2, expiry_date = ?3",
+                )?
+                .execute((id, data, expires)),
+            Self::Delete { id } => db
+                .prepare_cached("delete from sessions where id = ?1")?
+                .execute([id]),
+            Self::DeleteExpired { now } => db
+                .prepare_cached(DELETE_EXPIRED)?
+                .execute((now, DELETE_AT_ONCE)),
         }
     }
 }
 
 /// A database error, as the session layer reports it.
-fn backend(err: &sqlx::Error) -> session_store::Error {
+fn backend(err: &rusqlite::Error) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
@@ -359,38 +366,46 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
 #[async_trait]
 impl SessionStore for SqliteSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // A new id that is somehow taken already gets another, never
-        // another visitor's session.
-        while !self
-            .write(ChangeKind::Create, &record.id, Some(record))
-            .await?
-        {
+        // A new session never takes the place of one already there: a new
+        // id that is somehow taken already gets another, never another
+        // visitor's session.
+        loop {
+            let write = Write::Create {
+                id: record.id.to_string(),
+                data: encode(record)?,
+                expires: record.expiry_date.unix_timestamp(),
+            };
+            if self.write(write).await? == 1 {
+                return Ok(());
+            }
             record.id = Id::default();
         }
-        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.write(ChangeKind::Save, &record.id, Some(record))
-            .await
-            .map(drop)
+        let write = Write::Save {
+            id: record.id.to_string(),
+            data: encode(record)?,
+            expires: record.expiry_date.unix_timestamp(),
+        };
+        self.write(write).await.map(drop)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let data: Option<Vec<u8>> =
-            sqlx::query_scalar("select data from tower_sessions where id = ? and expiry_date > ?")
-                .bind(id.to_string())
-                .bind(OffsetDateTime::now_utc())
-                .fetch_optional(&mut *self.reader().await)
-                .await
-                .map_err(|err| backend(&err))?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let data: Option<Vec<u8>> = self.read(|db| {
+            db.prepare_cached("select data from sessions where id = ?1 and expiry_date > ?2")?
+                .query_row((id.to_string(), now), |row| row.get(0))
+                .optional()
+        })?;
         data.map(|data| rmp_serde::from_slice(&data))
             .transpose()
             .map_err(|err| session_store::Error::Decode(err.to_string()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.write(ChangeKind::Delete, id, None).await.map(drop)
+        let write = Write::Delete { id: id.to_string() };
+        self.write(write).await.map(drop)
     }
 }
 // ANCHOR_END: sqlite
@@ -420,18 +435,30 @@ impl Store {
     }
 }
 
+/// Deletes up to `?2` of the sessions `load` would no longer serve (its
+/// test, `expiry_date > ?1`, turned round).
+const DELETE_EXPIRED: &str = "delete from sessions where id in \
+    (select id from sessions where expiry_date <= ?1 limit ?2)";
+
+/// The most expired sessions deleted by one write.
+const DELETE_AT_ONCE: u16 = 1000;
+
 impl SqliteSessions {
-    /// Deletes every session `load` would no longer serve (its test,
-    /// `expiry_date > now`, turned round), and counts them.
-    /// (`SqliteStore::delete_expired` deletes them too, but says not how many.)
-    /// Any connection may write; the busy timeout waits for the writing task.
+    /// Deletes every expired session, and counts them.
+    ///
+    /// There may be a great many, and while they are deleted no request
+    /// can store a session. So they go a thousand at a time, each batch
+    /// queued like any other write, and requests' writes go in between.
     async fn delete_expired(&self) -> session_store::Result<u64> {
-        let deleted = sqlx::query("delete from tower_sessions where expiry_date <= ?")
-            .bind(OffsetDateTime::now_utc())
-            .execute(&mut *self.reader().await)
-            .await
-            .map_err(|err| backend(&err))?;
-        Ok(deleted.rows_affected())
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut deleted = 0;
+        loop {
+            let batch = self.write(Write::DeleteExpired { now }).await?;
+            deleted += batch as u64;
+            if batch < usize::from(DELETE_AT_ONCE) {
+                return Ok(deleted);
+            }
+        }
     }
 }
 // ANCHOR_END: clear_expired
@@ -497,7 +524,7 @@ impl fmt::Display for StoreError {
     }
 }
 
-impl std::error::Error for StoreError {}
+impl Error for StoreError {}
 
 /// `url` without the password it may carry (`redis://user:secret@host`),
 /// fit for a log or an error message.
@@ -516,6 +543,8 @@ pub fn redacted(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     #[test]
@@ -534,7 +563,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_changes_each_land_on_their_session() {
         let path = std::env::temp_dir().join(format!("rango-store-{}.sqlite3", std::process::id()));
-        let store = SqliteSessions::open(path.to_str().unwrap()).await.unwrap();
+        let store = SqliteSessions::open(path.to_str().unwrap()).unwrap();
         let mut writers = tokio::task::JoinSet::new();
         for n in 0..64_u64 {
             let store = store.clone();
@@ -561,6 +590,43 @@ mod tests {
                 assert_eq!(loaded.unwrap().data["n"], n + 1000, "session {n}");
             }
         }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// More expired sessions than one write deletes: clearing goes on
+    /// until all are gone, and leaves the live ones.
+    #[tokio::test]
+    async fn clearing_deletes_expired_sessions_in_batches() {
+        let path = std::env::temp_dir().join(format!("rango-clear-{}.sqlite3", std::process::id()));
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::open(&url, false).await.unwrap();
+        let now = OffsetDateTime::now_utc();
+        let expired = 2 * u64::from(DELETE_AT_ONCE) + 7;
+        for n in 0..expired + 3 {
+            let mut record = Record {
+                id: Id::default(),
+                data: HashMap::new(),
+                expiry_date: if n < expired {
+                    now - Duration::from_secs(60)
+                } else {
+                    now + Duration::from_secs(60)
+                },
+            };
+            store.create(&mut record).await.unwrap();
+        }
+        assert_eq!(
+            store.clear_expired().await.unwrap(),
+            Cleared::Deleted(expired)
+        );
+        assert_eq!(store.clear_expired().await.unwrap(), Cleared::Deleted(0));
+        drop(store);
+        let live: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("select count(*) from sessions", (), |row| row.get(0))
+            .unwrap();
+        assert_eq!(live, 3);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }

@@ -20,7 +20,6 @@ use time::OffsetDateTime;
 use tower_sessions::cookie::Cookie;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
-use tower_sessions_sqlx_store::sqlx;
 
 use support::{Server, TempDir, cookieless_browser, get, visits_in};
 
@@ -309,14 +308,12 @@ async fn fill(store: &Store, expired: usize, live: usize) -> (Vec<Id>, Vec<Id>) 
 }
 
 /// How many rows the `SQLite` file in `dir` holds, expired or not.
-async fn rows(dir: &TempDir) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&dir.sqlite_url()).await.unwrap();
-    let (count,): (i64,) = sqlx::query_as("select count(*) from tower_sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    count
+fn rows(dir: &TempDir) -> i64 {
+    let path = dir.sqlite_url().replace("sqlite://", "");
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("select count(*) from sessions", (), |row| row.get(0))
+        .unwrap()
 }
 
 // ANCHOR: clear_expired
@@ -325,10 +322,10 @@ async fn clearing_deletes_exactly_the_expired_rows() {
     let dir = TempDir::new();
     let store = Store::open(&dir.sqlite_url(), false).await.unwrap();
     let (expired, live) = fill(&store, 3, 2).await;
-    assert_eq!(rows(&dir).await, 5);
+    assert_eq!(rows(&dir), 5);
 
     assert_eq!(store.clear_expired().await.unwrap(), Cleared::Deleted(3));
-    assert_eq!(rows(&dir).await, 2);
+    assert_eq!(rows(&dir), 2);
     for id in &live {
         assert!(
             store.load(id).await.unwrap().is_some(),
@@ -344,7 +341,7 @@ async fn clearing_deletes_exactly_the_expired_rows() {
     let cached = Store::open(&dir.sqlite_url(), true).await.unwrap();
     fill(&cached, 1, 0).await;
     assert_eq!(cached.clear_expired().await.unwrap(), Cleared::Deleted(1));
-    assert_eq!(rows(&dir).await, 2);
+    assert_eq!(rows(&dir), 2);
 }
 
 /// Memory (Moka) drops expired sessions by itself: nothing to clear, and
@@ -385,12 +382,12 @@ async fn the_schedule_deletes_expired_rows_while_the_server_runs() {
 /// Waits (up to five seconds) for the file in `dir` to hold `expected` rows.
 async fn wait_for_rows(dir: &TempDir, expected: i64) {
     for _ in 0..100 {
-        if rows(dir).await == expected {
+        if rows(dir) == expected {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("still {} rows, not {expected}", rows(dir).await);
+    panic!("still {} rows, not {expected}", rows(dir));
 }
 // ANCHOR_END: schedule
 
