@@ -558,12 +558,41 @@ mod tests {
         assert_eq!(redacted("memory"), "memory");
     }
 
-    /// Many writers at once: the writing task stores their changes in
-    /// batches, and each change must land on its own session.
+    /// A `SQLite` file in the temporary directory, removed with its log
+    /// before and after the test.
+    struct TempDb(std::path::PathBuf);
+
+    impl TempDb {
+        fn new(name: &str) -> Self {
+            let file = format!("rango-{name}-{}.sqlite3", std::process::id());
+            let db = Self(std::env::temp_dir().join(file));
+            db.remove();
+            db
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+
+        fn remove(&self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.path()));
+            }
+        }
+    }
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            self.remove();
+        }
+    }
+
+    /// Many writers at once: the writing thread commits their writes in
+    /// batches, and each write must land on its own session.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_changes_each_land_on_their_session() {
-        let path = std::env::temp_dir().join(format!("rango-store-{}.sqlite3", std::process::id()));
-        let store = SqliteSessions::open(path.to_str().unwrap()).unwrap();
+        let db = TempDb::new("store");
+        let store = SqliteSessions::open(db.path()).unwrap();
         let mut writers = tokio::task::JoinSet::new();
         for n in 0..64_u64 {
             let store = store.clone();
@@ -590,18 +619,40 @@ mod tests {
                 assert_eq!(loaded.unwrap().data["n"], n + 1000, "session {n}");
             }
         }
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+    }
+
+    /// A new session whose id is taken already gets another id, stored in
+    /// its record too, and the session that had the id is left alone.
+    #[tokio::test]
+    async fn a_new_session_never_takes_an_existing_id() {
+        let db = TempDb::new("collide");
+        let store = SqliteSessions::open(db.path()).unwrap();
+        let record = |who: &str, id| Record {
+            id,
+            data: [("who".to_owned(), who.into())].into(),
+            expiry_date: OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        };
+        let mut first = record("first", Id::default());
+        store.create(&mut first).await.unwrap();
+        let mut second = record("second", first.id);
+        store.create(&mut second).await.unwrap();
+
+        assert_ne!(second.id, first.id, "the second session got a new id");
+        let kept = store.load(&first.id).await.unwrap().unwrap();
+        assert_eq!(kept.data["who"], "first");
+        let moved = store.load(&second.id).await.unwrap().unwrap();
+        assert_eq!(moved.data["who"], "second");
+        assert_eq!(moved.id, second.id, "the stored record carries its new id");
     }
 
     /// More expired sessions than one write deletes: clearing goes on
     /// until all are gone, and leaves the live ones.
     #[tokio::test]
     async fn clearing_deletes_expired_sessions_in_batches() {
-        let path = std::env::temp_dir().join(format!("rango-clear-{}.sqlite3", std::process::id()));
-        let url = format!("sqlite://{}", path.display());
-        let store = Store::open(&url, false).await.unwrap();
+        let db = TempDb::new("clear");
+        let store = Store::open(&format!("sqlite://{}", db.path()), false)
+            .await
+            .unwrap();
         let now = OffsetDateTime::now_utc();
         let expired = 2 * u64::from(DELETE_AT_ONCE) + 7;
         for n in 0..expired + 3 {
@@ -622,14 +673,11 @@ mod tests {
         );
         assert_eq!(store.clear_expired().await.unwrap(), Cleared::Deleted(0));
         drop(store);
-        let live: i64 = Connection::open(&path)
+        let live: i64 = Connection::open(db.path())
             .unwrap()
             .query_row("select count(*) from sessions", (), |row| row.get(0))
             .unwrap();
         assert_eq!(live, 3);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
     }
 
     #[tokio::test]
