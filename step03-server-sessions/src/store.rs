@@ -157,7 +157,24 @@ struct SqliteSessions(Arc<SqliteConnections>);
 struct SqliteConnections {
     /// Where requests queue their writes for the writing thread.
     writes: mpsc::Sender<Queued>,
+    /// Fields are dropped in order: when the store goes, the queue closes
+    /// first, so the thread commits what is left and closes its connection;
+    /// this waits for that; then the readers close, and the last connection
+    /// to close folds the log back into the database file and deletes it.
+    _writer: Joined,
     readers: Box<[Mutex<Connection>]>,
+}
+
+/// A thread, waited for when this is dropped.
+#[derive(Debug)]
+struct Joined(Option<thread::JoinHandle<()>>);
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The most writes committed at once.
@@ -223,12 +240,15 @@ impl SqliteSessions {
             .collect::<rusqlite::Result<_>>()
             .map_err(|err| cannot(&err))?;
         let (writes, queue) = mpsc::channel(MOST_WRITES_AT_ONCE);
-        // The thread ends when the last handle on this store is dropped.
-        thread::Builder::new()
+        let writing_thread = thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || write_all(writing, queue))
             .map_err(|err| cannot(&err))?;
-        Ok(Self(Arc::new(SqliteConnections { writes, readers })))
+        Ok(Self(Arc::new(SqliteConnections {
+            writes,
+            _writer: Joined(Some(writing_thread)),
+            readers,
+        })))
     }
 
     /// Runs `read` on a reader no one else is using, if there is one (there
@@ -537,6 +557,27 @@ mod tests {
                 assert_eq!(loaded.unwrap().data["n"], n + 1000, "session {n}");
             }
         }
+    }
+
+    /// A store closed by dropping its last handle leaves a tidy file: the
+    /// log folded into it and deleted, every session still there.
+    #[tokio::test]
+    async fn a_dropped_store_closes_the_file_cleanly() {
+        let db = TempDb::new("close");
+        let store = SqliteSessions::open(db.path()).unwrap();
+        let mut record = Record {
+            id: Id::default(),
+            data: [("visits".to_owned(), 3.into())].into(),
+            expiry_date: OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        };
+        store.create(&mut record).await.unwrap();
+        drop(store);
+
+        let log = format!("{}-wal", db.path());
+        assert!(!std::path::Path::new(&log).exists(), "{log} is left over");
+        let reopened = SqliteSessions::open(db.path()).unwrap();
+        let loaded = reopened.load(&record.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data["visits"], 3);
     }
 
     /// A new session whose id is taken already gets another id, stored in
