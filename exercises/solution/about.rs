@@ -7,10 +7,10 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use rango_site::AppError;
+use step03_server_sessions::visits::visitor_cookie_handler;
+use step03_server_sessions::{Config, TestCookie};
 use tower_sessions::Session;
-
-use crate::visits::visitor_cookie_handler;
-use crate::{AppError, Config, TestCookie};
 
 // ANCHOR: about
 #[derive(Template, WebTemplate)]

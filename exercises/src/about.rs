@@ -13,15 +13,15 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use rango_site::AppError;
+use step03_server_sessions::{Config, TestCookie};
 use tower_sessions::Session;
-
-use crate::{AppError, Config, TestCookie};
 
 // ANCHOR: about
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/about.html")]
 // TODO (exercise 2): give the page the count to show, as `IndexPage` in
-// src/lib.rs does with its `visits` field.
+// step03-server-sessions/src/lib.rs does with its `visits` field.
 pub(crate) struct AboutPage;
 
 pub(crate) async fn about(
@@ -33,7 +33,8 @@ pub(crate) async fn about(
         session.delete_test_cookie().await?;
     }
     // TODO (exercise 2): count this visit and get the number of visits, the
-    // way the `index` handler in src/lib.rs does, then hand it to the page.
+    // way the `index` handler in step03-server-sessions/src/lib.rs does, then
+    // hand it to the page.
     Ok(AboutPage)
 }
 // ANCHOR_END: about

@@ -16,14 +16,15 @@
 //! it moves by hand: a day passes in no time.
 
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use exercises::clock::Clock;
 use exercises::cookies_set::cookies_set;
-use exercises::store::Store;
-use exercises::{Config, Console, app};
+use exercises::{Config, app};
+use rango_sessions::Store;
+use rango_site::testing::Server;
+use rango_site::{Clock, Console, Printed};
 use reqwest::StatusCode;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue, SET_COOKIE};
@@ -56,14 +57,14 @@ fn fail<T>(message: impl Into<String>) -> Check<T> {
 /// The exercises' site serving on a free port, with a hand-moved clock and
 /// its console captured.
 struct Site {
-    base: String,
+    server: Server,
     clock: Clock,
-    console: Arc<Mutex<Vec<u8>>>,
+    console: Printed,
 }
 
 impl Site {
     async fn start() -> Self {
-        let (console, buffer) = Console::buffer();
+        let (console, printed) = Console::buffer();
         let clock = Clock::manual(Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap());
         let config = Config {
             console,
@@ -72,19 +73,15 @@ impl Site {
             store: Store::memory(),
             ..Config::default()
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move { axum::serve(listener, app(config)).await.unwrap() });
         Self {
-            // `localhost`: the name a cookie jar treats as a real host.
-            base: format!("http://localhost:{port}"),
+            server: Server::start(app(config)).await,
             clock,
-            console: buffer,
+            console: printed,
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        self.server.url(path)
     }
 
     /// A day goes by.
@@ -93,11 +90,7 @@ impl Site {
     }
 
     fn console_lines(&self) -> Vec<String> {
-        let bytes = self.console.lock().unwrap().clone();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.console.lines()
     }
 }
 
@@ -124,7 +117,7 @@ impl Browser {
 
     /// The names of the cookies this browser holds for `site`.
     fn cookie_names(&self, site: &Site) -> Vec<String> {
-        let Some(header) = self.jar.cookies(&site.base.parse().unwrap()) else {
+        let Some(header) = self.jar.cookies(&site.server.base.parse().unwrap()) else {
             return Vec::new();
         };
         header

@@ -6,44 +6,36 @@
 //! `--signed-cookies` they are also signed, so an edited value is noticed.
 //! The session and the test cookie from stage 1 stay as they were.
 
-pub mod clock;
-pub mod fixture;
+pub mod test_cookie;
 pub mod visits;
 
 use std::ffi::OsStr;
-use std::io::{self, Write};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use axum::routing::get;
 use axum_extra::extract::cookie::Key;
 use clap::builder::BoolishValueParser;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use rango_site::{AppError, Clock, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{MemoryStore, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
 
-use crate::clock::Clock;
-use crate::fixture::{Category, Page};
+pub use crate::test_cookie::TestCookie;
 use crate::visits::{VisitJar, sent_cookies, visitor_cookie_handler};
-
-/// What a session operation returns: the value, or why the store failed.
-type SessionResult<T> = Result<T, tower_sessions::session::Error>;
 
 // ANCHOR: args
 /// Command-line settings. Each flag can also come from the environment.
 #[derive(Debug, clap::Parser)]
 #[command(version, about = "Rango, stage 2: the visit counter in cookies")]
 pub struct Args {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "RANGO_ADDR", default_value = "127.0.0.1:8000")]
-    pub addr: SocketAddr,
+    /// `--addr`, as every stage has it.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 
     /// How long after a counted visit the next one counts (1d, 30s, 0s = every request).
     #[arg(
@@ -148,114 +140,28 @@ impl std::fmt::Display for SecretKeyError {
 impl std::error::Error for SecretKeyError {}
 // ANCHOR_END: secret_key
 
-// ANCHOR: console
-/// The server's console. Django's `print()` writes to the terminal running
-/// `runserver`; here `main` points this at stdout and tests at a buffer.
-#[derive(Clone)]
-pub struct Console(Arc<Mutex<dyn Write + Send>>);
-
-impl Console {
-    /// A console that writes to this process's stdout.
-    pub fn stdout() -> Self {
-        Self(Arc::new(Mutex::new(io::stdout())))
-    }
-
-    /// A console that writes into a buffer the caller can read back.
-    pub fn buffer() -> (Self, Arc<Mutex<Vec<u8>>>) {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        (Self(buffer.clone()), buffer)
-    }
-
-    /// Writes one line. A console that cannot be written to is not worth
-    /// failing a page for, so errors are only logged.
-    pub fn println(&self, line: &str) {
-        let mut out = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Err(err) = writeln!(out, "{line}").and_then(|()| out.flush()) {
-            tracing::warn!(%err, "could not write to the console");
-        }
-    }
-}
-// ANCHOR_END: console
-
-impl Default for Console {
-    fn default() -> Self {
-        Self::stdout()
-    }
-}
-
-impl std::fmt::Debug for Console {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Console")
-    }
-}
-
-// ANCHOR: test_cookie
-/// Django's test-cookie helpers, as methods on the session.
-///
-/// The test cookie is not really a cookie of its own: it is a value stored in
-/// the session. If the browser sends the session cookie back on the next
-/// request, the value is found again and the browser is known to keep cookies.
-pub trait TestCookie {
-    /// Stores the test value (`request.session.set_test_cookie()`).
-    fn set_test_cookie(&self) -> impl Future<Output = SessionResult<()>> + Send;
-    /// Whether the test value came back (`request.session.test_cookie_worked()`).
-    fn test_cookie_worked(&self) -> impl Future<Output = SessionResult<bool>> + Send;
-    /// Removes the test value (`request.session.delete_test_cookie()`).
-    fn delete_test_cookie(&self) -> impl Future<Output = SessionResult<()>> + Send;
-}
-
-const TEST_COOKIE_NAME: &str = "testcookie";
-const TEST_COOKIE_VALUE: &str = "worked";
-
-impl TestCookie for Session {
-    async fn set_test_cookie(&self) -> SessionResult<()> {
-        self.insert(TEST_COOKIE_NAME, TEST_COOKIE_VALUE).await
-    }
-
-    async fn test_cookie_worked(&self) -> SessionResult<bool> {
-        let value: Option<String> = self.get(TEST_COOKIE_NAME).await?;
-        Ok(value.as_deref() == Some(TEST_COOKIE_VALUE))
-    }
-
-    async fn delete_test_cookie(&self) -> SessionResult<()> {
-        self.remove_value(TEST_COOKIE_NAME).await.map(drop)
-    }
-}
-// ANCHOR_END: test_cookie
-
 // ANCHOR: app
 /// The Rango site of this stage, with sessions kept in memory.
 pub fn app(config: Config) -> Router {
-    app_with_store(config, MemoryStore::default())
-}
-
-/// The same site over any session store (tests use one that fails on purpose).
-pub fn app_with_store<S: SessionStore + Clone>(config: Config, store: S) -> Router {
     // Django's defaults for the session cookie: `sessionid`, HttpOnly,
     // SameSite=Lax, Path=/. Not Secure, because `runserver` speaks plain HTTP.
-    let sessions = SessionManagerLayer::new(store)
+    let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_name("sessionid")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_secure(false);
 
-    Router::new()
+    let pages = Router::new()
         .route("/rango/", get(index))
         .route("/rango/about/", get(about))
         .route("/rango/cookies/", get(cookies))
-        // Every route above depends on the cookies the request carries.
+        // Every page above depends on the cookies the request carries.
         .route_layer(axum::middleware::map_response(vary_on_cookie))
-        .route("/", get(|| async { Redirect::to("/rango/") }))
-        .fallback(not_found)
         .with_state(config)
-        .layer(sessions)
-        .layer(axum::middleware::map_response(session_failure_page))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        .layer(sessions);
+    // The `/` redirect, the 404 and 500 pages and the request log.
+    rango_site::site(pages)
 }
 // ANCHOR_END: app
 
@@ -277,8 +183,7 @@ async fn vary_on_cookie(mut response: Response) -> Response {
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/index.html")]
 struct IndexPage {
-    categories: Vec<Category>,
-    pages: Vec<Page>,
+    top_five: TopFive,
     visits: u64,
 }
 
@@ -297,16 +202,6 @@ struct CookiesPage {
     interval: String,
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "rango/not_found.html")]
-struct NotFoundPage;
-
-#[derive(Template, WebTemplate)]
-#[template(path = "rango/error.html")]
-struct ErrorPage {
-    message: &'static str,
-}
-
 // ANCHOR: index
 async fn index(
     State(config): State<Config>,
@@ -319,8 +214,7 @@ async fn index(
     Ok((
         jar,
         IndexPage {
-            categories: fixture::top_categories(5),
-            pages: fixture::top_pages(5),
+            top_five: TopFive::default(),
             visits,
         },
     ))
@@ -367,43 +261,3 @@ fn shown(name: &str, value: String) -> String {
     }
 }
 // ANCHOR_END: cookies
-
-async fn not_found() -> (StatusCode, NotFoundPage) {
-    (StatusCode::NOT_FOUND, NotFoundPage)
-}
-
-// ANCHOR: errors
-/// A failure the visitor cannot fix: logged in full, shown in short.
-#[derive(Debug)]
-pub struct AppError(tower_sessions::session::Error);
-
-impl From<tower_sessions::session::Error> for AppError {
-    fn from(err: tower_sessions::session::Error) -> Self {
-        Self(err)
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        tracing::error!(err = %self.0, "session store failed");
-        error_page()
-    }
-}
-
-fn error_page() -> Response {
-    let page = ErrorPage {
-        message: "The session store is not answering. Please try again in a moment.",
-    };
-    (StatusCode::INTERNAL_SERVER_ERROR, page).into_response()
-}
-
-/// The session layer saves the session after the handler has run; when that
-/// fails it logs the error and answers an empty 500. Give it a readable page.
-async fn session_failure_page(response: Response) -> Response {
-    let bodiless = !response.headers().contains_key(header::CONTENT_TYPE);
-    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && bodiless {
-        return error_page();
-    }
-    response
-}
-// ANCHOR_END: errors

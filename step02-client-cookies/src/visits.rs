@@ -19,8 +19,9 @@ use axum::response::{IntoResponseParts, ResponseParts};
 use axum_extra::extract::cookie::{Cookie, CookieJar, Key, SameSite, SignedCookieJar};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
+use rango_site::Clock;
+
 use crate::Config;
-use crate::clock::Clock;
 
 /// The cookie holding the number of visits.
 pub const VISITS: &str = "visits";

@@ -11,9 +11,10 @@ use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderValue, Request, Response, StatusCode};
 use axum_extra::extract::cookie::{Cookie, Key};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use step02_client_cookies::clock::Clock;
+use rango_site::Clock;
+use rango_site::Console;
 use step02_client_cookies::visits::format_last_visit;
-use step02_client_cookies::{Config, Console, app};
+use step02_client_cookies::{Config, app};
 use tower::ServiceExt;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);

@@ -1,53 +1,17 @@
 //! Stage 2 as a learner runs it: the real binary, its output and exit codes.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
+use rango_site::testing::{Running, command};
 use step02_client_cookies::{Args, SECRET_KEY_MIN_LEN, SecretKeyError, secret_key};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step02-client-cookies");
 
-/// The binary, with a clean environment for the settings the tests use.
-fn rango() -> Command {
-    let mut command = Command::new(BIN);
-    for name in [
-        "RUST_LOG",
-        "RANGO_ADDR",
-        "RANGO_VISIT_INTERVAL",
-        "RANGO_SIGNED_COOKIES",
-        "RANGO_SECRET_KEY",
-    ] {
-        command.env_remove(name);
-    }
-    command
-}
-
-#[test]
-fn a_port_in_use_is_a_one_line_error() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = taken.local_addr().unwrap();
-    let output = rango()
-        .args(["--addr", &addr.to_string()])
-        .output()
-        .unwrap();
-    assert!(!output.status.success(), "must fail when {addr} is taken");
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "one line, got: {stderr}");
-    assert!(
-        stderr.contains(&format!("cannot listen on {addr}")),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
-
-#[test]
-fn a_bad_address_is_rejected_by_the_parser() {
-    let output = rango().args(["--addr", "not-an-address"]).output().unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--addr"));
+/// The binary, with none of the developer's `RANGO_*` settings.
+fn rango() -> std::process::Command {
+    command(BIN)
 }
 
 // ANCHOR: visit_interval
@@ -106,7 +70,7 @@ fn the_secret_key_must_be_there_and_long_enough() {
     assert!(secret_key(Some(OsStr::new(&long_enough))).is_ok());
 }
 
-/// `--signed-cookies` without a usable key stops before listening: one line,
+/// `--signed-cookies` without a usable key stops before serving: one line,
 /// naming the variable, and no panic.
 #[test]
 fn signed_cookies_without_a_usable_key_is_a_one_line_error() {
@@ -143,63 +107,18 @@ fn signed_cookies_without_a_usable_key_is_a_one_line_error() {
 }
 // ANCHOR_END: secret_key
 
-/// Starts the binary with `args` and `env`, returning it and its URL.
-fn start(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String) {
-    let mut child = rango()
-        .env("RANGO_ADDR", "127.0.0.1:0")
-        .envs(env.iter().copied())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = stdout.next().unwrap().unwrap();
-    let url = first
-        .strip_prefix("Listening on ")
-        .expect(&first)
-        .to_owned();
-    // Keep reading stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || stdout.for_each(drop));
-    (child, url)
-}
-
-/// Sends SIGTERM and checks the server exits cleanly.
-fn stop(mut child: std::process::Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(child.wait().unwrap().success(), "graceful shutdown exits 0");
-}
-
 #[tokio::test]
 async fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
-    let mut child = rango()
-        .env("RANGO_ADDR", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = stdout.next().unwrap().unwrap();
-    let url = first.strip_prefix("Listening on ").expect(&first);
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/rango/"),
-        "{first}"
-    );
-    assert!(!url.contains(":0/"), "the real port, not 0: {first}");
-
+    let mut server = Running::start(rango(), &std::env::temp_dir());
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .unwrap();
-    let about = url.replace("/rango/", "/rango/about/");
-    assert_eq!(client.get(url).send().await.unwrap().status(), 200);
+    assert_eq!(client.get(&server.url).send().await.unwrap().status(), 200);
+    let about = server.url("/rango/about/");
     assert_eq!(client.get(&about).send().await.unwrap().status(), 200);
-    assert_eq!(stdout.next().unwrap().unwrap(), "TEST COOKIE WORKED!");
-    stop(child);
+    assert_eq!(server.next_line(), "TEST COOKIE WORKED!");
+    server.stop();
 }
 
 /// The number in the index's `<p>visits: N</p>`.
@@ -219,13 +138,16 @@ async fn the_binary_counts_visits_plain_and_signed() {
             &[("RANGO_SECRET_KEY", key.as_str())][..],
         ),
     ] {
-        let (child, url) = start(args, env);
+        let mut command = rango();
+        command.args(args).envs(env.iter().copied());
+        let server = Running::start(command, &std::env::temp_dir());
+        let url = &server.url;
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .build()
             .unwrap();
-        assert_eq!(visits(&client, &url).await, "<p>visits: 1</p>", "{args:?}");
-        assert_eq!(visits(&client, &url).await, "<p>visits: 2</p>", "{args:?}");
-        stop(child);
+        assert_eq!(visits(&client, url).await, "<p>visits: 1</p>", "{args:?}");
+        assert_eq!(visits(&client, url).await, "<p>visits: 2</p>", "{args:?}");
+        server.stop();
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum_extra::extract::cookie::Key;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
-use step02_client_cookies::clock::Clock;
+use rango_site::Clock;
 use step02_client_cookies::visits::{
     Rejected, VisitJar, format_last_visit, parse_last_visit, parse_visits, visitor_cookie_handler,
 };

@@ -9,14 +9,11 @@
 //!     cargo test -p step03-server-sessions --test redis -- --ignored
 //! ```
 
-mod support;
-
 use std::time::Duration;
 
-use step03_server_sessions::store::Store;
+use rango_sessions::Store;
+use rango_site::testing::{Server, browser, visit};
 use step03_server_sessions::{Config, app};
-
-use support::{Server, browser, visit};
 
 /// The Redis that `.ci/run` (or you) started.
 fn redis_url() -> String {

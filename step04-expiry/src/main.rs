@@ -1,93 +1,23 @@
-//! `cargo run -p step04-expiry`: serve stage 4 of Rango.
+//! `cargo run -p step04-expiry`: serve stage 4 of Rango, or, with
+//! `clearsessions`, delete expired sessions and exit.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use step04_expiry::clearsessions::{clear_expired_every, clearsessions};
-use step04_expiry::store::redacted;
-use step04_expiry::{Args, Command, Config, app};
-use tracing_subscriber::EnvFilter;
+use rango_sessions::clear_expired_every;
+use step04_expiry::{Args, Command, Config, app, clearsessions};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     if args.command == Some(Command::Clearsessions) {
-        return match clearsessions(&args.session_store).await {
-            Ok(report) => {
-                println!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(err) => {
-                eprintln!("error: {err}");
-                ExitCode::FAILURE
-            }
-        };
+        return clearsessions::run(&args.sessions).await;
     }
-    let config = match Config::from_args(&args).await {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-
-    let listener = match tokio::net::TcpListener::bind(args.addr).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("error: cannot listen on {}: {err}", args.addr);
-            return ExitCode::FAILURE;
-        }
-    };
-    let addr = listener
-        .local_addr()
-        .expect("a bound socket has an address");
-    let store = redacted(&args.session_store);
-    tracing::info!(
-        %store,
-        cache = args.session_cache,
-        cookie_age = args.cookie_age.as_secs(),
-        at_browser_close = args.expire_at_browser_close,
-        "sessions ready"
-    );
-    let _clearing = clear_expired_every(config.store.clone(), args.clear_expired_every);
-    println!("Listening on http://{addr}/rango/");
-
-    let app = app(config);
-    if let Err(err) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        eprintln!("error: server stopped: {err}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
-}
-
-/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
+    rango_site::serve_with(&args.serve, async || {
+        let config = Config::from_args(&args).await?;
+        // Django's daily `clearsessions` cron job, run by the server itself.
+        clear_expired_every(config.store.clone(), args.clear_expired_every);
+        Ok::<_, rango_sessions::StoreError>(app(config))
+    })
+    .await
 }

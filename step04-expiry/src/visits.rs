@@ -9,11 +9,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use rango_site::Clock;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
-use crate::SessionResult;
-use crate::clock::Clock;
+use crate::test_cookie::SessionResult;
 
 /// The session key holding the number of visits.
 pub const VISITS: &str = "visits";

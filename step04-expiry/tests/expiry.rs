@@ -1,75 +1,51 @@
 //! Stage 4's subject: how long a session lasts, in the cookie and in the
 //! store, and clearing expired sessions out of the store.
 
-#[macro_use]
-mod support;
-
 use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
+use rango_sessions::expiry::REFRESHED_AT;
+use rango_sessions::on_each_store;
+use rango_sessions::testing::{Kind, TestStore};
+use rango_site::Clock;
+use rango_site::testing::{Server, cookieless_browser, get, visits_in};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::json;
-use step04_expiry::clearsessions::clear_expired_every;
-use step04_expiry::clock::Clock;
-use step04_expiry::expiry::{REFRESHED_AT, SessionExpiry};
-use step04_expiry::store::{Cleared, Store};
+use step04_expiry::expiry::SessionExpiry;
 use step04_expiry::{Args, Command, Config, app};
 use time::OffsetDateTime;
 use tower_sessions::cookie::Cookie;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
 
-use support::{Server, TempDir, cookieless_browser, get, visits_in};
-
 const HOUR: Duration = Duration::from_secs(60 * 60);
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Which kind of session store a site keeps its sessions in.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Sqlite,
-    /// `SQLite` with the memory cache in front (`--session-cache`).
-    CachedSqlite,
-    Memory,
-}
 
 /// A running site, its store and its clock, with the given session expiry;
 /// a visit counts once a day, so only the expiry changes the session.
 struct Site {
     server: Server,
-    store: Store,
+    sessions: TestStore,
     clock: Clock,
-    _dir: Option<TempDir>,
 }
 
 impl Site {
     async fn start(kind: Kind, expiry: SessionExpiry) -> Self {
-        let (store, dir) = match kind {
-            Kind::Memory => (Store::memory(), None),
-            Kind::Sqlite | Kind::CachedSqlite => {
-                let dir = TempDir::new();
-                let cache = matches!(kind, Kind::CachedSqlite);
-                (
-                    Store::open(&dir.sqlite_url(), cache).await.unwrap(),
-                    Some(dir),
-                )
-            }
-        };
+        let sessions = kind.open().await;
         let clock = Clock::manual(Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap());
         let config = Config {
             clock: clock.clone(),
             visit_interval: DAY,
-            store: store.clone(),
+            store: sessions.store.clone(),
             expiry,
             ..Config::default()
         };
         Self {
             server: Server::start(app(config)).await,
-            store,
+            sessions,
             clock,
-            _dir: dir,
         }
     }
 
@@ -97,7 +73,8 @@ impl Site {
     }
 
     async fn record(&self, id: Id) -> Record {
-        self.store
+        self.sessions
+            .store
             .load(&id)
             .await
             .unwrap()
@@ -272,8 +249,8 @@ on_each_store! {
 
             let mut record = site.record(id).await;
             record.expiry_date = OffsetDateTime::now_utc() - time::Duration::SECOND;
-            site.store.save(&record).await.unwrap();
-            assert!(site.store.load(&id).await.unwrap().is_none());
+            site.sessions.store.save(&record).await.unwrap();
+            assert!(site.sessions.store.load(&id).await.unwrap().is_none());
 
             site.clock.advance(TimeDelta::days(2));
             let (visits, cookie) = site.visit(Some(id)).await;
@@ -284,112 +261,6 @@ on_each_store! {
     }
 }
 // ANCHOR_END: expired
-
-/// Records straight into `store`: `expired` ones a minute past their expiry,
-/// `live` ones an hour before it.
-async fn fill(store: &Store, expired: usize, live: usize) -> (Vec<Id>, Vec<Id>) {
-    let now = OffsetDateTime::now_utc();
-    let mut ids = (Vec::new(), Vec::new());
-    for (count, expiry_date, out) in [
-        (expired, now - time::Duration::MINUTE, &mut ids.0),
-        (live, now + time::Duration::HOUR, &mut ids.1),
-    ] {
-        for _ in 0..count {
-            let mut record = Record {
-                id: Id::default(),
-                data: [("visits".to_owned(), json!(1))].into(),
-                expiry_date,
-            };
-            store.create(&mut record).await.unwrap();
-            out.push(record.id);
-        }
-    }
-    ids
-}
-
-/// How many rows the `SQLite` file in `dir` holds, expired or not.
-fn rows(dir: &TempDir) -> i64 {
-    let path = dir.sqlite_url().replace("sqlite://", "");
-    rusqlite::Connection::open(path)
-        .unwrap()
-        .query_row("select count(*) from sessions", (), |row| row.get(0))
-        .unwrap()
-}
-
-// ANCHOR: clear_expired
-#[tokio::test]
-async fn clearing_deletes_exactly_the_expired_rows() {
-    let dir = TempDir::new();
-    let store = Store::open(&dir.sqlite_url(), false).await.unwrap();
-    let (expired, live) = fill(&store, 3, 2).await;
-    assert_eq!(rows(&dir), 5);
-
-    assert_eq!(store.clear_expired().await.unwrap(), Cleared::Deleted(3));
-    assert_eq!(rows(&dir), 2);
-    for id in &live {
-        assert!(
-            store.load(id).await.unwrap().is_some(),
-            "live sessions stay"
-        );
-    }
-    for id in &expired {
-        assert!(store.load(id).await.unwrap().is_none());
-    }
-    assert_eq!(store.clear_expired().await.unwrap(), Cleared::Deleted(0));
-
-    // The cache in front changes nothing: the rows are in the file.
-    let cached = Store::open(&dir.sqlite_url(), true).await.unwrap();
-    fill(&cached, 1, 0).await;
-    assert_eq!(cached.clear_expired().await.unwrap(), Cleared::Deleted(1));
-    assert_eq!(rows(&dir), 2);
-}
-
-/// Memory (Moka) drops expired sessions by itself: nothing to clear, and
-/// nothing served.
-#[tokio::test]
-async fn memory_forgets_expired_sessions_by_itself() {
-    let store = Store::memory();
-    let (expired, live) = fill(&store, 2, 1).await;
-    assert_eq!(store.clear_expired().await.unwrap(), Cleared::ByItself);
-    assert!(store.load(&expired[0]).await.unwrap().is_none());
-    assert!(store.load(&live[0]).await.unwrap().is_some());
-}
-// ANCHOR_END: clear_expired
-
-// ANCHOR: schedule
-/// The server's own `clearsessions`, every 50 ms here: rows that expire
-/// while it runs are deleted on a later round, live ones stay.
-#[tokio::test]
-async fn the_schedule_deletes_expired_rows_while_the_server_runs() {
-    let dir = TempDir::new();
-    let store = Store::open(&dir.sqlite_url(), false).await.unwrap();
-    fill(&store, 2, 3).await;
-    let task = clear_expired_every(store.clone(), Duration::from_millis(50)).expect("a task");
-
-    wait_for_rows(&dir, 3).await;
-    // More sessions expire later: a later round finds them.
-    fill(&store, 4, 0).await;
-    wait_for_rows(&dir, 3).await;
-    assert!(!task.is_finished(), "it keeps running");
-    task.abort();
-
-    assert!(
-        clear_expired_every(store, Duration::ZERO).is_none(),
-        "0 = off"
-    );
-}
-
-/// Waits (up to five seconds) for the file in `dir` to hold `expected` rows.
-async fn wait_for_rows(dir: &TempDir, expected: i64) {
-    for _ in 0..100 {
-        if rows(dir) == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("still {} rows, not {expected}", rows(dir));
-}
-// ANCHOR_END: schedule
 
 /// The pages tell the learner which mode is on.
 #[tokio::test]
@@ -451,7 +322,7 @@ fn the_settings_and_their_defaults() {
     let args =
         Args::try_parse_from(["rango", "clearsessions", "--session-store", "memory"]).unwrap();
     assert_eq!(args.command, Some(Command::Clearsessions));
-    assert_eq!(args.session_store, "memory");
+    assert_eq!(args.sessions.session_store, "memory");
 }
 
 #[test]

@@ -1,46 +1,33 @@
 //! Stage 4 over real HTTP: the app on a free port, clients that keep cookies,
 //! and a session store that is either a `SQLite` file or memory.
 
-#[macro_use]
-mod support;
-
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use rango_sessions::on_each_store;
+use rango_sessions::testing::{Kind, TestStore};
+use rango_site::testing::{
+    Server, browser, browser_with_jar, cookieless_browser, get, session_id, visit, visits_in,
+};
+use rango_site::{Clock, Console, Printed};
 use reqwest::StatusCode;
-use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE, VARY};
+use reqwest::header::{COOKIE, SET_COOKIE, VARY};
 use serde_json::json;
-use step04_expiry::clock::Clock;
-use step04_expiry::store::Store;
-use step04_expiry::{Config, Console, app};
+use step04_expiry::{Config, app};
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, SessionStore};
-
-use support::{Server, TempDir, browser, cookieless_browser, get, visit, visits_in};
+use tower_sessions::session_store::SessionStore;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Which kind of session store a site keeps its sessions in.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Sqlite,
-    /// `SQLite` with the memory cache in front (`--session-cache`).
-    CachedSqlite,
-    Memory,
-}
-
 // ANCHOR: site
 /// A running copy of the app, its store, its hand-moved clock and what it
-/// printed on its console.
+/// prints on its console.
 struct Site {
+    server: Server,
     base: String,
-    store: Store,
+    sessions: TestStore,
     clock: Clock,
-    console: Arc<Mutex<Vec<u8>>>,
-    /// Keeps the server running, and the `SQLite` file it uses.
-    _running: (Server, Option<TempDir>),
+    console: Printed,
 }
 
 impl Site {
@@ -50,74 +37,41 @@ impl Site {
     }
 
     async fn start_with(kind: Kind, visit_interval: Duration) -> Self {
-        let (store, dir) = match kind {
-            Kind::Memory => (Store::memory(), None),
-            Kind::Sqlite | Kind::CachedSqlite => {
-                let dir = TempDir::new();
-                let cache = matches!(kind, Kind::CachedSqlite);
-                let store = Store::open(&dir.sqlite_url(), cache).await.unwrap();
-                (store, Some(dir))
-            }
-        };
-        let (console, buffer) = Console::buffer();
+        let sessions = kind.open().await;
+        let (console, printed) = Console::buffer();
         let clock = Clock::manual(Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap());
         let config = Config {
             console,
             clock: clock.clone(),
             visit_interval,
-            store: store.clone(),
+            store: sessions.store.clone(),
             ..Config::default()
         };
         let server = Server::start(app(config)).await;
         Self {
             base: server.base.clone(),
-            store,
+            server,
+            sessions,
             clock,
-            console: buffer,
-            _running: (server, dir),
+            console: printed,
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn console_lines(&self) -> Vec<String> {
-        let bytes = self.console.lock().unwrap().clone();
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.server.url(path)
     }
 
     /// The session record the store holds for `id`.
     async fn record(&self, id: Id) -> Option<Record> {
-        self.store.load(&id).await.unwrap()
+        self.sessions.store.load(&id).await.unwrap()
+    }
+
+    /// Puts `record` in the store as it is.
+    async fn save(&self, record: &Record) {
+        self.sessions.store.save(record).await.unwrap();
     }
 }
 // ANCHOR_END: site
-
-/// A browser whose cookie jar the test can look into.
-fn browser_with_jar() -> (reqwest::Client, Arc<Jar>) {
-    let jar = Arc::new(Jar::default());
-    let client = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .build()
-        .unwrap();
-    (client, jar)
-}
-
-/// The session id in `jar` for `base`.
-fn session_id(jar: &Jar, base: &str) -> Id {
-    let header = jar.cookies(&base.parse().unwrap()).expect("some cookie");
-    let value = header
-        .to_str()
-        .unwrap()
-        .strip_prefix("sessionid=")
-        .unwrap_or_else(|| panic!("only the session cookie, got {header:?}"));
-    value.parse().unwrap()
-}
 
 // ANCHOR: only_sessionid
 on_each_store! {
@@ -221,7 +175,7 @@ on_each_store! {
         let id = session_id(&jar, base);
         let mut record = site.record(id).await.unwrap();
         record.data.insert("visits".into(), json!("two"));
-        site.store.save(&record).await.unwrap();
+        site.save(&record).await;
 
         assert_eq!(visit(&client, base).await, 1);
         assert_eq!(site.record(id).await.unwrap().data["visits"], json!(1));
@@ -242,7 +196,7 @@ on_each_store! {
         let expired = session_id(&jar, &site.base);
         let mut record = site.record(expired).await.unwrap();
         record.expiry_date -= Duration::from_secs(15 * 24 * 60 * 60);
-        site.store.save(&record).await.unwrap();
+        site.save(&record).await;
 
         let made_up = Id::default().to_string();
         for sent in [made_up.as_str(), "not-a-session-id", &expired.to_string()] {
@@ -316,9 +270,11 @@ on_each_store! {
 // ANCHOR: restart
 #[tokio::test]
 async fn sqlite_sessions_survive_a_restart() {
-    let dir = TempDir::new();
+    let sqlite = Kind::Sqlite.open().await;
     let config = async || Config {
-        store: Store::open(&dir.sqlite_url(), false).await.unwrap(),
+        store: rango_sessions::Store::open(&sqlite.url(), false)
+            .await
+            .unwrap(),
         visit_interval: Duration::ZERO,
         ..Config::default()
     };
@@ -329,7 +285,7 @@ async fn sqlite_sessions_survive_a_restart() {
     assert_eq!(visit(&client, &server.base).await, 2);
     server.stop().await;
 
-    // A new server (a new store, a new pool) on the same file.
+    // A new server (a new store, new connections) on the same file.
     let server = Server::start(app(config().await)).await;
     assert_eq!(visit(&client, &server.base).await, 3, "the count went on");
 }
@@ -402,7 +358,7 @@ async fn index_then_about_prints_the_message_once() {
 
     assert_eq!(get(&client, &site.url("/rango/")).await.0, StatusCode::OK);
     assert!(
-        site.console_lines().is_empty(),
+        site.console.lines().is_empty(),
         "the index alone must print nothing"
     );
 
@@ -410,20 +366,20 @@ async fn index_then_about_prints_the_message_once() {
         get(&client, &site.url("/rango/about/")).await.0,
         StatusCode::OK
     );
-    assert_eq!(site.console_lines(), ["TEST COOKIE WORKED!"]);
+    assert_eq!(site.console.lines(), ["TEST COOKIE WORKED!"]);
 
     // The About page deleted the test value: a second visit prints nothing more.
     assert_eq!(
         get(&client, &site.url("/rango/about/")).await.0,
         StatusCode::OK
     );
-    assert_eq!(site.console_lines(), ["TEST COOKIE WORKED!"]);
+    assert_eq!(site.console.lines(), ["TEST COOKIE WORKED!"]);
 
     // Until the index sets it again.
     get(&client, &site.url("/rango/")).await;
     get(&client, &site.url("/rango/about/")).await;
     assert_eq!(
-        site.console_lines(),
+        site.console.lines(),
         ["TEST COOKIE WORKED!", "TEST COOKIE WORKED!"]
     );
 }
@@ -438,7 +394,7 @@ async fn a_browser_that_refuses_cookies_still_gets_both_pages() {
         assert!(body.contains("Rango"), "{path} should render the site");
     }
     assert!(
-        site.console_lines().is_empty(),
+        site.console.lines().is_empty(),
         "no cookie came back, so nothing worked"
     );
 }
@@ -456,143 +412,5 @@ async fn about_first_sets_no_cookie() {
         response.headers().get(SET_COOKIE).is_none(),
         "an empty session needs no cookie"
     );
-    assert!(site.console_lines().is_empty());
-}
-
-#[tokio::test]
-async fn the_root_redirects_to_rango() {
-    let site = Site::start(Kind::Memory).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client.get(site.url("/")).send().await.unwrap();
-    assert!(
-        response.status().is_redirection(),
-        "got {}",
-        response.status()
-    );
-    assert_eq!(response.headers()[LOCATION], "/rango/");
-}
-
-#[tokio::test]
-async fn unknown_paths_get_a_404_page() {
-    let site = Site::start(Kind::Memory).await;
-    for path in ["/nope", "/rango/nope/", "/rango/about/extra"] {
-        let (status, body) = get(&browser(), &site.url(path)).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        assert!(body.contains("Page not found"), "{path}: {body}");
-    }
-}
-
-/// The text of each `<li>` in the list with the given id, tags removed.
-fn list_items(html: &str, id: &str) -> Vec<String> {
-    let start = html
-        .find(&format!("<ol id=\"{id}\">"))
-        .expect("list present");
-    let list = &html[start..];
-    let list = &list[..list.find("</ol>").unwrap()];
-    list.split("<li>")
-        .skip(1)
-        .map(|item| {
-            let mut text = String::new();
-            let mut in_tag = false;
-            for c in item.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => in_tag = false,
-                    c if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            text.split_whitespace().collect::<Vec<_>>().join(" ")
-        })
-        .collect()
-}
-
-#[tokio::test]
-async fn the_index_lists_the_top_five_in_order() {
-    let site = Site::start(Kind::Memory).await;
-    let (status, body) = get(&browser(), &site.url("/rango/")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        list_items(&body, "categories"),
-        [
-            "Rust (128 likes)",
-            "Python (64 likes)",
-            "Web Security (48 likes)",
-            "Django (32 likes)",
-            "Other Frameworks (16 likes)",
-        ]
-    );
-    assert_eq!(
-        list_items(&body, "pages"),
-        [
-            "MDN: HTTP cookies (150 views)",
-            "Django documentation (120 views)",
-            "The Rust Book (90 views)",
-            "axum on docs.rs (75 views)",
-            "OWASP Session Management Cheat Sheet (60 views)",
-        ]
-    );
-}
-
-/// A store that is down: every operation fails.
-#[derive(Debug, Clone)]
-struct BrokenStore;
-
-#[async_trait::async_trait]
-impl SessionStore for BrokenStore {
-    async fn save(&self, _: &Record) -> session_store::Result<()> {
-        Err(session_store::Error::Backend("disk on fire".into()))
-    }
-    async fn load(&self, _: &Id) -> session_store::Result<Option<Record>> {
-        Err(session_store::Error::Backend("disk on fire".into()))
-    }
-    async fn delete(&self, _: &Id) -> session_store::Result<()> {
-        Err(session_store::Error::Backend("disk on fire".into()))
-    }
-}
-
-#[tokio::test]
-async fn a_failing_store_gives_a_readable_500_and_the_server_keeps_serving() {
-    let (console, _) = Console::buffer();
-    let config = Config {
-        console,
-        store: Store::new(BrokenStore),
-        ..Config::default()
-    };
-    let server = Server::start(app(config)).await;
-    let client = cookieless_browser();
-
-    // Saving the new session fails after the handler ran.
-    let (status, body) = get(&client, &server.url("/rango/")).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body.contains("session store is not answering"), "{body}");
-
-    // Loading a known-looking session fails inside the handler.
-    for path in ["/rango/", "/rango/about/", "/rango/cookies/"] {
-        let response = client
-            .get(server.url(path))
-            .header(COOKIE, format!("sessionid={}", Id::default()))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "{path}"
-        );
-        let body = response.text().await.unwrap();
-        assert!(
-            body.contains("session store is not answering"),
-            "{path}: {body}"
-        );
-    }
-
-    // Pages that do not touch the session still work.
-    assert_eq!(
-        get(&client, &server.url("/nope")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert!(site.console.lines().is_empty());
 }

@@ -1,0 +1,153 @@
+//! The exercises' reference solution in Chromium: the About page shows the
+//! visit count, and the browser still holds only the session id.
+//!
+//! The solution is compiled in only with the `exercises` crate's `solution`
+//! feature, and no crate in the workspace may turn that on (a feature turned
+//! on anywhere is on everywhere in a build, and would hide the learner's own
+//! answer from `cargo test --workspace`). So this test does not link the
+//! exercises: it builds the solution's binary with
+//! `cargo build -p exercises --features solution` and runs it as a learner
+//! would, on a free port. The build shares the workspace's target directory;
+//! cargo keeps each set of features apart, and `cargo run -p exercises`
+//! still runs the starter afterwards.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+use browser_suite::{Chrome, Result, WAIT, screenshot_dir};
+use serde_json::Value;
+
+/// Builds the exercises with the reference solution and returns the path of
+/// the binary cargo made.
+fn build_solution() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+    let output = Command::new(cargo)
+        .args(["build", "--locked", "-p", "exercises", "--bin", "exercises"])
+        .args(["--features", "solution", "--message-format", "json"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run cargo");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "cargo build -p exercises --features solution failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|message| message
+                .pointer("/message/rendered")?
+                .as_str()
+                .map(str::to_owned))
+            .collect::<String>()
+    );
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported no executable for the exercises")
+}
+
+/// The solution's server, running until dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `binary` on a free port, sessions in memory, every visit
+    /// counted (`--visit-interval 0s`), and waits for its `Listening on` line.
+    fn start(binary: &Path) -> Self {
+        let mut command = Command::new(binary);
+        for name in [
+            "RANGO_ADDR",
+            "RANGO_VISIT_INTERVAL",
+            "RANGO_SESSION_STORE",
+            "RANGO_SESSION_CACHE",
+            "SESSION_COOKIE_SECURE",
+        ] {
+            command.env_remove(name);
+        }
+        let mut child = command
+            .args(["--addr", "127.0.0.1:0", "--session-store", "memory"])
+            .args(["--visit-interval", "0s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", binary.display()));
+
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Self {
+            child,
+            base: String::new(),
+        };
+        let line = lines
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|err| panic!("the solution printed no `Listening on` line: {err}"));
+        // `Listening on http://127.0.0.1:PORT/rango/`; browse it as localhost,
+        // the host name the other stages' tests use.
+        let port = line
+            .strip_prefix("Listening on http://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix("/rango/"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        server.base = format!("http://localhost:{port}");
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver: cargo test -p browser-suite -- --ignored"]
+async fn the_solution_shows_the_visit_count_on_about() -> Result<()> {
+    let binary = tokio::task::spawn_blocking(build_solution).await.unwrap();
+    let server = Server::start(&binary);
+    let chrome = Chrome::launch().await?;
+
+    // A brand-new browser goes straight to About: its first visit.
+    chrome.goto(&server.url("/rango/about/")).await?;
+    assert_eq!(chrome.shown_visits().await?, "1", "About first");
+    chrome
+        .screenshot(&screenshot_dir().join("exercises-about.png"))
+        .await?;
+    // Every request counts here (`--visit-interval 0s`): both pages read
+    // and move the same count, kept in the session on the server.
+    chrome.goto(&server.url("/rango/")).await?;
+    assert_eq!(chrome.shown_visits().await?, "2", "then the home page");
+    chrome.goto(&server.url("/rango/about/")).await?;
+    assert_eq!(chrome.shown_visits().await?, "3", "then About again");
+
+    // Exercise 1, in a real browser: the session id and nothing else.
+    let cookies = chrome.cookies().await?;
+    let names: Vec<_> = cookies.iter().map(|cookie| cookie.name.as_str()).collect();
+    assert_eq!(names, ["sessionid"], "only the session id: {cookies:?}");
+    assert!(cookies[0].http_only, "{cookies:?}");
+    chrome.quit().await
+}

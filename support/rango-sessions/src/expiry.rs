@@ -1,0 +1,214 @@
+//! Where tower-sessions and Django differ on how long a session lasts, and
+//! the glue that makes stage 4 behave as Django does.
+//!
+//! A session ends in two places. The browser drops the `sessionid` cookie
+//! when the cookie's `Max-Age` runs out or, for a cookie without one, when
+//! the browser closes. The server stops serving the stored record when the
+//! record's expiry passes. Django keeps the two apart: the cookie either
+//! lasts `SESSION_COOKIE_AGE` or ends with the browser, and the record always
+//! expires `SESSION_COOKIE_AGE` after it was last saved. tower-sessions ties
+//! them together, so:
+//!
+//! - [`KeepFor`]: with a browser-length cookie, tower-sessions stores the
+//!   record for a fixed two weeks; this makes it follow the cookie age.
+//! - [`add_expires`]: tower-sessions gives the cookie `Max-Age` only; Django
+//!   sends `Expires` as well.
+//! - [`refresh_expiry`]: a visit that changes nothing still moves the
+//!   session's expiry forward, now and then (see there).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::{self, Entry};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, TimeDelta, Utc};
+use rango_site::Clock;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use tower_sessions::cookie::Cookie;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use crate::store::Store;
+
+// ANCHOR: keep_for
+/// A store whose records expire `age` after each write, whatever expiry the
+/// session layer gave them.
+///
+/// With `Expiry::OnSessionEnd` (no `Max-Age`, a browser-length cookie),
+/// tower-sessions still has to give the stored record an expiry, and it
+/// always picks two weeks from the save; the setting cannot be changed.
+/// Django keeps the record `SESSION_COOKIE_AGE` in both modes, so in
+/// browser-length mode the session layer talks to the store through this
+/// wrapper, which sets the expiry before passing each write on.
+///
+/// The time comes from the system clock, not the app's [`Clock`]: the stores
+/// compare expiry dates with the system clock when they load a session.
+#[derive(Debug, Clone)]
+pub struct KeepFor {
+    store: Store,
+    age: time::Duration,
+}
+
+impl KeepFor {
+    /// `store`, keeping each record `age` after its last write.
+    pub fn new(store: Store, age: time::Duration) -> Self {
+        Self { store, age }
+    }
+
+    fn expiry_date(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc().saturating_add(self.age)
+    }
+}
+
+#[async_trait]
+impl SessionStore for KeepFor {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        record.expiry_date = self.expiry_date();
+        self.store.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let record = Record {
+            expiry_date: self.expiry_date(),
+            ..record.clone()
+        };
+        self.store.save(&record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.store.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.delete(id).await
+    }
+}
+// ANCHOR_END: keep_for
+
+// ANCHOR: expires
+/// Gives every cookie the response sets with a `Max-Age` an `Expires` date
+/// too.
+///
+/// tower-sessions sets `Max-Age` only (seconds from now). Every current
+/// browser understands it, but `Expires` (a date) is the older attribute and
+/// the one some clients and tools still read, so Django sends both. This runs
+/// outside the session layer, on the `Set-Cookie` header it produced.
+#[allow(
+    clippy::unused_async,
+    reason = "axum's `map_response` takes an async fn"
+)]
+pub async fn add_expires(mut response: Response) -> Response {
+    let now = OffsetDateTime::now_utc();
+    if let Entry::Occupied(mut set_cookies) = response.headers_mut().entry(header::SET_COOKIE) {
+        for value in set_cookies.iter_mut() {
+            if let Some(with_expires) = with_expires(value, now) {
+                *value = with_expires;
+            }
+        }
+    }
+    response
+}
+
+/// `value` with `Expires` added, if it sets a cookie with a `Max-Age` and no
+/// `Expires`.
+fn with_expires(value: &HeaderValue, now: OffsetDateTime) -> Option<HeaderValue> {
+    let mut cookie = Cookie::parse(value.to_str().ok()?).ok()?;
+    if cookie.expires().is_some() {
+        return None;
+    }
+    let max_age = cookie.max_age()?;
+    cookie.set_expires(now.checked_add(max_age)?);
+    HeaderValue::try_from(cookie.to_string()).ok()
+}
+// ANCHOR_END: expires
+
+// ANCHOR: refresh
+/// The session key holding when the session was last saved, by the app's clock.
+///
+/// The leading underscore marks it as the site's bookkeeping, not the
+/// visitor's data, as Django's own keys (`_auth_user_id`) are.
+pub const REFRESHED_AT: &str = "_refreshed_at";
+
+/// What [`refresh_expiry`] needs: the app's clock, and how stale a stored
+/// expiry may grow before a visit that changes nothing saves the session
+/// again.
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub clock: Clock,
+    pub tolerance: Duration,
+}
+
+/// After each page that uses the session: saves the session again if it was
+/// last saved `tolerance` ago or more, so that a visit that changes nothing
+/// still keeps the session alive.
+///
+/// tower-sessions saves a session only when something in it changed, and
+/// only a save moves the stored expiry (and, for a persistent cookie, sends
+/// the cookie again with a fresh `Max-Age`). Django's default is the same:
+/// it saves a modified session only, unless `SESSION_SAVE_EVERY_REQUEST` is
+/// on. A tolerance of zero is that setting; a minute saves nearly every
+/// write for a busy visitor and costs at most a minute of a two-week session.
+pub async fn refresh_expiry(
+    State(refresh): State<Refresh>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status().is_server_error() {
+        return response;
+    }
+    // Reading the value also loads the session, which tells a stored session
+    // (it keeps its id) from a new or unknown one. A value that is not a
+    // time (written by something else) counts as never.
+    let refreshed_at = match session.get_value(REFRESHED_AT).await {
+        Ok(value) => value.and_then(|value| serde_json::from_value::<DateTime<Utc>>(value).ok()),
+        Err(err) => {
+            tracing::warn!(%err, "cannot read the session to refresh its expiry");
+            return response;
+        }
+    };
+    let now = refresh.clock.now();
+    let tolerance = TimeDelta::from_std(refresh.tolerance).unwrap_or(TimeDelta::MAX);
+    let due = refreshed_at.is_none_or(|then| now - then >= tolerance);
+    let save = if session.is_modified() {
+        // It will be saved anyway, and its expiry pushed forward: note when.
+        true
+    } else if session.id().is_some() && due {
+        // Unchanged, so tower-sessions would not save it. Setting the expiry
+        // (to what it already is) marks the session modified, even when the
+        // time below is the same as the one stored.
+        session.set_expiry(session.expiry());
+        true
+    } else {
+        false
+    };
+    if save && let Err(err) = session.insert(REFRESHED_AT, now).await {
+        tracing::warn!(%err, "cannot note when the session was refreshed");
+    }
+    response
+}
+// ANCHOR_END: refresh
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_is_max_age_from_now_and_only_added_once() {
+        let now = OffsetDateTime::from_unix_timestamp(1_735_722_000).unwrap(); // 2025-01-01 09:00 UTC
+        let value = HeaderValue::from_static("sessionid=abc; HttpOnly; Path=/; Max-Age=3600");
+        let with = with_expires(&value, now).unwrap();
+        let cookie = Cookie::parse(with.to_str().unwrap().to_owned()).unwrap();
+        assert_eq!(cookie.max_age(), Some(time::Duration::HOUR));
+        assert_eq!(
+            cookie.expires_datetime(),
+            Some(now + time::Duration::HOUR),
+            "{with:?}"
+        );
+        assert_eq!(with_expires(&with, now), None, "it has Expires already");
+        let browser_length = HeaderValue::from_static("sessionid=abc; HttpOnly; Path=/");
+        assert_eq!(with_expires(&browser_length, now), None, "no Max-Age");
+    }
+}

@@ -1,0 +1,302 @@
+//! The store that `--session-store` names, opened at start-up: Django's
+//! `SESSION_ENGINE`.
+//!
+//! Django keeps sessions in the database unless told otherwise, and so do we:
+//! the default is a `SQLite` file. The other choices are Django's too: memory
+//! (like its `locmem` cache, gone on restart), a cache in front of the database
+//! (`cached_db`), and Redis, a server that several copies of the site can share.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use clap::builder::BoolishValueParser;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, CachingSessionStore, SessionStore};
+use tower_sessions_moka_store::MokaStore;
+
+use crate::redis::open_redis;
+use crate::sqlite::SqliteSessions;
+
+/// The store used when `--session-store` is not given: a file next to where
+/// the server runs, like Django's `db.sqlite3`.
+pub const DEFAULT_STORE: &str = "sqlite://rango.sqlite3";
+
+/// How many sessions the `--session-cache` keeps in memory.
+const CACHE_CAPACITY: u64 = 10_000;
+
+/// The flags that choose the session store. A stage's `Args` takes them in
+/// with `#[command(flatten)]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Where sessions live: `sqlite://PATH`, `memory` or `redis://HOST:PORT`.
+    #[arg(long, env = "RANGO_SESSION_STORE", default_value = DEFAULT_STORE, global = true)]
+    pub session_store: String,
+
+    /// Keep recently used sessions in memory in front of the store (Django's `cached_db`).
+    #[arg(long, env = "RANGO_SESSION_CACHE", value_parser = BoolishValueParser::new())]
+    pub session_cache: bool,
+}
+
+impl StoreArgs {
+    /// Opens the store these flags name.
+    pub async fn open(&self) -> Result<Store, StoreError> {
+        Store::open(&self.session_store, self.session_cache).await
+    }
+}
+
+// ANCHOR: store
+/// An opened session store, whatever kind `--session-store` named.
+///
+/// The session layer is generic over its store, but which store we run is
+/// decided at start-up. Putting each kind behind the same shared handle keeps
+/// a stage's `app` free of type parameters: `Store` passes every call on to
+/// the store inside.
+#[derive(Debug, Clone)]
+pub struct Store {
+    sessions: Arc<dyn SessionStore>,
+    /// The `SQLite` database under `sessions`, if that is where they live:
+    /// the one store here that keeps expired sessions until told otherwise.
+    pub(crate) sqlite: Option<SqliteSessions>,
+}
+
+impl Store {
+    /// Wraps any session store (tests use one that fails on purpose). It is
+    /// taken to drop expired sessions by itself.
+    pub fn new(store: impl SessionStore) -> Self {
+        Self {
+            sessions: Arc::new(store),
+            sqlite: None,
+        }
+    }
+
+    /// Sessions in this process's memory: fast, and lost on restart.
+    ///
+    /// A Moka cache rather than tower-sessions' `MemoryStore`, which never
+    /// deletes a session, so a server running for months would fill up with
+    /// expired ones. Moka drops each session when its expiry passes.
+    pub fn memory() -> Self {
+        Self::new(MokaStore::new(None))
+    }
+
+    // ANCHOR_END: store
+    // ANCHOR: open
+    /// Opens the store that `url` names, with a memory cache in front of it
+    /// if `cache` is set (Django's `cached_db`).
+    ///
+    /// - `sqlite://PATH`: a `SQLite` file, created and migrated if needed;
+    /// - `memory`: this process's memory;
+    /// - `redis://HOST:PORT`: a Redis server, which must answer now.
+    pub async fn open(url: &str, cache: bool) -> Result<Self, StoreError> {
+        let fail = |problem: String| StoreError {
+            url: redacted(url),
+            problem,
+        };
+        let store = if url == "memory" {
+            if cache {
+                tracing::warn!("--session-cache in front of the memory store adds nothing");
+            }
+            Self::memory()
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            let sessions = SqliteSessions::open(path).map_err(fail)?;
+            Self {
+                sqlite: Some(sessions.clone()),
+                ..Self::new(sessions)
+            }
+        } else if url.starts_with("redis://") {
+            Self::new(open_redis(url).await.map_err(fail)?)
+        } else {
+            return Err(fail(
+                "unknown kind of store; use sqlite://PATH, memory or redis://HOST:PORT".into(),
+            ));
+        };
+        tracing::info!(store = %redacted(url), cache, "sessions ready");
+        Ok(if cache { store.cached() } else { store })
+    }
+
+    /// This store with an in-process cache in front: reads of a session this
+    /// process has seen cost no trip to the store; every write still goes
+    /// through to it. With several servers the caches do not see each
+    /// other's writes, so use it with one server, or with sticky sessions.
+    fn cached(self) -> Self {
+        let cache = MokaStore::new(Some(CACHE_CAPACITY));
+        Self {
+            sqlite: self.sqlite.clone(),
+            ..Self::new(CachingSessionStore::new(cache, self))
+        }
+    }
+    // ANCHOR_END: open
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.sessions.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.sessions.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.sessions.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.sessions.delete(id).await
+    }
+}
+
+/// A store that could not be opened: which setting, and what went wrong.
+#[derive(Debug)]
+pub struct StoreError {
+    url: String,
+    problem: String,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the driver's message looked like.
+        let problem = self
+            .problem
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        write!(
+            f,
+            "--session-store (RANGO_SESSION_STORE) {:?}: {problem}",
+            self.url
+        )
+    }
+}
+
+impl Error for StoreError {}
+
+/// `url` without the password it may carry (`redis://user:secret@host`),
+/// fit for a log or an error message.
+pub fn redacted(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("redis://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("redis://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+    use crate::testing::{Kind, fill};
+
+    #[derive(Debug, Parser)]
+    struct Args {
+        #[command(flatten)]
+        sessions: StoreArgs,
+    }
+
+    /// What `--session-store URL` comes to: the store, or the error line.
+    async fn open(url: &str) -> Result<Store, String> {
+        let args = Args::try_parse_from(["rango", "--session-store", url]).unwrap();
+        args.sessions.open().await.map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn the_flags_default_to_a_sqlite_file_and_read_the_environment() {
+        let args = Args::try_parse_from(["rango"]).unwrap();
+        assert_eq!(args.sessions.session_store, "sqlite://rango.sqlite3");
+        assert!(!args.sessions.session_cache);
+        let command = Args::command();
+        let env = |id: &str| {
+            let arg = command.get_arguments().find(|arg| arg.get_id() == id);
+            arg.unwrap().get_env().unwrap().to_str().unwrap().to_owned()
+        };
+        assert_eq!(env("session_store"), "RANGO_SESSION_STORE");
+        assert_eq!(env("session_cache"), "RANGO_SESSION_CACHE");
+    }
+
+    /// A store that cannot be opened is refused with one line that names
+    /// the setting and the problem.
+    #[tokio::test]
+    async fn a_store_that_cannot_be_opened_is_a_one_line_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where a directory should be: no database can be created below it.
+        let not_a_dir = dir.path().join("plain-file");
+        std::fs::write(&not_a_dir, "").unwrap();
+        let not_a_database = dir.path().join("notes.sqlite3");
+        std::fs::write(&not_a_database, "these are my notes, not a database").unwrap();
+        // A port nobody listens on.
+        let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+
+        let cases = [
+            ("postgres://localhost/rango", "unknown kind of store"),
+            ("rango.sqlite3", "unknown kind of store"),
+            ("sqlite://", "no file name after sqlite://"),
+            (
+                &format!("sqlite://{}", not_a_dir.join("rango.sqlite3").display()),
+                "cannot open the SQLite database",
+            ),
+            (
+                &format!("sqlite://{}", not_a_database.display()),
+                "cannot open the SQLite database",
+            ),
+            (
+                &format!("redis://127.0.0.1:{closed_port}"),
+                "cannot reach Redis",
+            ),
+            ("redis://:6379", "not a Redis URL"),
+        ];
+        for (url, problem) in cases {
+            let err = open(url).await.unwrap_err();
+            assert_eq!(err.lines().count(), 1, "{url}: one line, got: {err}");
+            assert!(
+                err.starts_with(&format!("--session-store (RANGO_SESSION_STORE) {url:?}: ")),
+                "{url}: {err}"
+            );
+            assert!(err.contains(problem), "{url}: {err}");
+        }
+    }
+
+    /// The cache writes through: a store opened without it finds the session.
+    #[tokio::test]
+    async fn the_cache_in_front_of_sqlite_writes_through() {
+        let sqlite = Kind::Sqlite.open().await;
+        let cached = Store::open(&sqlite.url(), true).await.unwrap();
+        let (_, live) = fill(&cached, 0, 1).await;
+        drop(cached);
+        let plain = Store::open(&sqlite.url(), false).await.unwrap();
+        let record = plain.load(&live[0]).await.unwrap();
+        assert_eq!(record.unwrap().data["visits"], 1);
+    }
+
+    #[test]
+    fn passwords_are_not_repeated_in_errors() {
+        assert_eq!(
+            redacted("redis://rango:hunter2@cache:6379/0"),
+            "redis://rango:***@cache:6379/0"
+        );
+        assert_eq!(redacted("redis://cache:6379"), "redis://cache:6379");
+        assert_eq!(redacted("sqlite://a@b.db"), "sqlite://a@b.db");
+        assert_eq!(redacted("memory"), "memory");
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_named_in_one_line() {
+        let err = Store::open("postgres://localhost/rango", false)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "--session-store (RANGO_SESSION_STORE) \"postgres://localhost/rango\": \
+             unknown kind of store; use sqlite://PATH, memory or redis://HOST:PORT"
+        );
+    }
+}

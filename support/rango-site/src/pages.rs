@@ -1,0 +1,165 @@
+//! The site around a stage's pages: the root redirect, the 404 page, the
+//! readable 500 page and the request log. Django's counterparts are the
+//! project's `urls.py`, `handler404`/`handler500` and `runserver`'s log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+/// Wraps a stage's pages (`/rango/...`, with its session layer already on
+/// them) in what every stage shares:
+///
+/// - `/` redirects to `/rango/`, as the tutorial's project `urls.py` does;
+/// - any other address gets a 404 page;
+/// - a session store that fails while the session is saved gives a readable
+///   500 page rather than an empty one;
+/// - every request is logged at `info` (one line per answer), like
+///   `runserver`'s console.
+pub fn site(pages: Router) -> Router {
+    pages
+        .route("/", get(|| async { Redirect::to("/rango/") }))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(session_failure_page))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "not_found.html")]
+struct NotFoundPage;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    message: &'static str,
+}
+
+async fn not_found() -> (StatusCode, NotFoundPage) {
+    (StatusCode::NOT_FOUND, NotFoundPage)
+}
+
+// ANCHOR: errors
+/// A failure the visitor cannot fix: logged in full, shown in short.
+///
+/// A handler returns `Result<Page, AppError>`, and `?` turns a session
+/// error into an `AppError` through the `From` impl below.
+#[derive(Debug)]
+pub struct AppError(tower_sessions::session::Error);
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        Self(err)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        tracing::error!(err = %self.0, "session store failed");
+        error_page()
+    }
+}
+
+/// The 500 page a visitor sees when the session store fails.
+fn error_page() -> Response {
+    let page = ErrorPage {
+        message: "The session store is not answering. Please try again in a moment.",
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, page).into_response()
+}
+
+/// The session layer saves the session after the handler has run; when that
+/// fails it logs the error and answers an empty 500. Give it a readable page.
+async fn session_failure_page(response: Response) -> Response {
+    let bodiless = !response.headers().contains_key(header::CONTENT_TYPE);
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && bodiless {
+        return error_page();
+    }
+    response
+}
+// ANCHOR_END: errors
+
+#[cfg(test)]
+mod tests {
+    use tower_sessions::session::Id;
+    use tower_sessions::{Session, SessionManagerLayer};
+
+    use super::*;
+    use crate::testing::{self, BrokenStore, Server, cookieless_browser};
+
+    /// A page that reads the session, and one that writes to it.
+    fn pages(store: BrokenStore) -> Router {
+        async fn reads(session: Session) -> Result<&'static str, AppError> {
+            session.get::<u64>("visits").await?;
+            Ok("read")
+        }
+        async fn writes(session: Session) -> &'static str {
+            // The insert succeeds; saving the session afterwards fails.
+            session.insert("visits", 1).await.ok();
+            "written"
+        }
+        site(
+            Router::new()
+                .route("/rango/", get(writes))
+                .route("/rango/about/", get(reads))
+                .layer(SessionManagerLayer::new(store).with_name("sessionid")),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_root_redirects_to_rango() {
+        let server = Server::start(pages(BrokenStore)).await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client.get(server.url("/")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()[header::LOCATION], "/rango/");
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_get_a_404_page() {
+        let server = Server::start(pages(BrokenStore)).await;
+        for path in ["/nope", "/rango/nope/", "/rango/about/extra"] {
+            let (status, body) = testing::get(&cookieless_browser(), &server.url(path)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert!(body.contains("<h2>Page not found</h2>"), "{path}: {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_gives_a_readable_500_and_the_server_keeps_serving() {
+        let server = Server::start(pages(BrokenStore)).await;
+        let client = cookieless_browser();
+
+        // Saving the new session fails after the handler ran.
+        let (status, body) = testing::get(&client, &server.url("/rango/")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body.contains("session store is not answering"), "{body}");
+
+        // Loading a known-looking session fails inside the handler: `?`
+        // turns the error into an `AppError` page.
+        let response = client
+            .get(server.url("/rango/about/"))
+            .header(header::COOKIE, format!("sessionid={}", Id::default()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.text().await.unwrap();
+        assert!(body.contains("session store is not answering"), "{body}");
+
+        // Pages that do not touch the session still work.
+        assert_eq!(
+            testing::get(&client, &server.url("/nope")).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

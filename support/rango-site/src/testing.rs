@@ -1,0 +1,269 @@
+//! The test harness the stages share (the `testing` feature): a site on a
+//! free port, browsers with and without a cookie jar, reading pages, and
+//! running a stage's binary. Django's counterpart is its test `Client`.
+
+use std::io::{BufRead, BufReader, Lines, Read};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+// ANCHOR: serve
+/// A copy of the app serving on a free port, until [`Server::stop`] (or
+/// until the test ends).
+#[derive(Debug)]
+pub struct Server {
+    /// `http://localhost:PORT`.
+    pub base: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Serves `router` on a free port.
+    pub async fn start(router: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    stopped.await.ok();
+                })
+                .await
+                .unwrap();
+        });
+        // `localhost`, not 127.0.0.1: it is the name cookie jars treat as a real host.
+        let base = format!("http://localhost:{port}");
+        Self { base, stop, task }
+    }
+
+    /// The absolute URL of `path`, which starts with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server as Ctrl-C would, and waits until it has.
+    pub async fn stop(self) {
+        self.stop.send(()).ok();
+        self.task.await.unwrap();
+    }
+}
+
+/// A browser that keeps cookies.
+pub fn browser() -> reqwest::Client {
+    browser_with_jar().0
+}
+
+/// A browser that keeps cookies, and its cookie jar to look into.
+pub fn browser_with_jar() -> (reqwest::Client, Arc<Jar>) {
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap();
+    (client, jar)
+}
+
+/// A browser that refuses every cookie.
+pub fn cookieless_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(false)
+        .build()
+        .unwrap()
+}
+// ANCHOR_END: serve
+
+/// `GET url`: the status and the body.
+pub async fn get(client: &reqwest::Client, url: &str) -> (StatusCode, String) {
+    let response = client.get(url).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The cookies `jar` would send to `base`, as `(name, value)` pairs.
+pub fn cookies_in(jar: &Jar, base: &str) -> Vec<(String, String)> {
+    let Some(header) = jar.cookies(&base.parse().unwrap()) else {
+        return Vec::new();
+    };
+    header
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// The session id in `jar` for `base`, which must be the only cookie there.
+pub fn session_id(jar: &Jar, base: &str) -> Id {
+    match &cookies_in(jar, base)[..] {
+        [(name, value)] if name == "sessionid" => value.parse().unwrap(),
+        other => panic!("only the session cookie, got {other:?}"),
+    }
+}
+
+/// The count the index shows in its `<p>visits: N</p>` line.
+pub fn visits_in(html: &str) -> u64 {
+    let start = html.find("<p>visits: ").expect("a visits line") + "<p>visits: ".len();
+    let rest = &html[start..];
+    rest[..rest.find("</p>").unwrap()].parse().unwrap()
+}
+
+/// Loads the index with `client` and returns the count it shows.
+pub async fn visit(client: &reqwest::Client, base: &str) -> u64 {
+    let (status, body) = get(client, &format!("{base}/rango/")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    visits_in(&body)
+}
+
+/// The text of each `<li>` in the list with the given id, tags removed.
+pub fn list_items(html: &str, id: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("<ol id=\"{id}\">"))
+        .expect("list present");
+    let list = &html[start..];
+    let list = &list[..list.find("</ol>").unwrap()];
+    list.split("<li>")
+        .skip(1)
+        .map(|item| {
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in item.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+/// A session store that is down: every operation fails.
+#[derive(Debug, Clone)]
+pub struct BrokenStore;
+
+#[async_trait::async_trait]
+impl SessionStore for BrokenStore {
+    async fn save(&self, _: &Record) -> session_store::Result<()> {
+        Err(session_store::Error::Backend("disk on fire".into()))
+    }
+    async fn load(&self, _: &Id) -> session_store::Result<Option<Record>> {
+        Err(session_store::Error::Backend("disk on fire".into()))
+    }
+    async fn delete(&self, _: &Id) -> session_store::Result<()> {
+        Err(session_store::Error::Backend("disk on fire".into()))
+    }
+}
+
+/// A stage's binary (`env!("CARGO_BIN_EXE_...")`), with none of the
+/// settings a developer's shell may hold: no `RUST_LOG`, no `RANGO_*`, no
+/// `SESSION_*`.
+pub fn command(bin: &str) -> Command {
+    let mut command = Command::new(bin);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name == "RUST_LOG" || name.starts_with("RANGO_") || name.starts_with("SESSION_") {
+            command.env_remove(&*name);
+        }
+    }
+    command
+}
+
+/// Runs `command` to its end, or kills it after a generous minute: whether
+/// it succeeded, and what it wrote to stderr.
+pub fn run_to_exit(command: &mut Command) -> (bool, String) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("still running after a minute: it should have given up");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.success(), stderr)
+}
+
+/// A stage's binary serving on a free port.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+    /// `http://127.0.0.1:PORT/rango/`, as the binary printed it.
+    pub url: String,
+}
+
+impl Running {
+    /// Starts `command` in `dir` on a free port; returns once it says where
+    /// it listens.
+    pub fn start(mut command: Command, dir: &Path) -> Self {
+        let mut child = command
+            .current_dir(dir)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = stdout.next().unwrap().unwrap();
+        let url = first
+            .strip_prefix("Listening on ")
+            .expect(&first)
+            .to_owned();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/rango/"),
+            "{first}"
+        );
+        assert!(!url.contains(":0/"), "the real port, not 0: {first}");
+        Self { child, stdout, url }
+    }
+
+    /// The URL of `path` on this server (`path` starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        self.url.replace("/rango/", path)
+    }
+
+    /// The next line the server prints on its console.
+    pub fn next_line(&mut self) -> String {
+        self.stdout.next().unwrap().unwrap()
+    }
+
+    /// Stops the server as Ctrl-C would; it must exit cleanly.
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(
+            self.child.wait().unwrap().success(),
+            "graceful shutdown exits 0"
+        );
+    }
+}
