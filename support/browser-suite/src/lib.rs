@@ -2,7 +2,8 @@
 //!
 //! The stages' own tests talk to the app with reqwest. This crate asks the
 //! question the chapter really cares about: what does *a browser* do with the
-//! cookies? It serves a stage's [`Router`] in-process ([`Site`]) and drives a
+//! cookies? It serves a stage's router in-process ([`Server`], from
+//! `rango_site::testing`) and drives a
 //! headless Chromium through `chromedriver` ([`Chrome`]) with the
 //! [`fantoccini`] `WebDriver` client: open pages, read them, read the
 //! browser's cookie jar, take screenshots and restart the browser on the same
@@ -26,13 +27,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+pub use rango_site::testing::Server;
 use serde_json::{Value, json};
 pub use tempfile::TempDir;
-use tokio::task::JoinHandle;
 
 /// The longest any single wait may take: a page load, chromedriver coming
 /// up, the browser going down. Tests stay fast when things work and fail
@@ -106,43 +106,6 @@ fn first_line(err: &impl fmt::Display) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
-}
-
-/// A stage's app served on a free loopback port for as long as this lives.
-#[derive(Debug)]
-pub struct Site {
-    base: String,
-    server: JoinHandle<()>,
-}
-
-impl Site {
-    /// Serves `router` on `127.0.0.1:0`.
-    pub async fn serve(router: Router) -> Result<Self> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let port = listener.local_addr()?.port();
-        let server = tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, router).await {
-                eprintln!("site stopped: {err}");
-            }
-        });
-        // `localhost` rather than 127.0.0.1, as in the stages' own tests:
-        // the cookie jar files the cookies under a host name.
-        Ok(Self {
-            base: format!("http://localhost:{port}"),
-            server,
-        })
-    }
-
-    /// The absolute URL of `path` (which starts with `/`) on this site.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 /// One cookie as the browser holds it.

@@ -11,12 +11,11 @@
 //! cargo keeps each set of features apart, and `cargo run -p exercises`
 //! still runs the starter afterwards.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 
-use browser_suite::{Chrome, Result, WAIT, screenshot_dir};
+use browser_suite::{Chrome, Result, screenshot_dir};
+use rango_site::testing::Running;
 use serde_json::Value;
 
 /// Builds the exercises with the reference solution and returns the path of
@@ -54,81 +53,14 @@ fn build_solution() -> PathBuf {
         .expect("cargo reported no executable for the exercises")
 }
 
-/// The solution's server, running until dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts `binary` on a free port, sessions in memory, every visit
-    /// counted (`--visit-interval 0s`), and waits for its `Listening on` line.
-    fn start(binary: &Path) -> Self {
-        let mut command = Command::new(binary);
-        for name in [
-            "RANGO_ADDR",
-            "RANGO_VISIT_INTERVAL",
-            "RANGO_SESSION_STORE",
-            "RANGO_SESSION_CACHE",
-            "SESSION_COOKIE_SECURE",
-        ] {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .args(["--addr", "127.0.0.1:0", "--session-store", "memory"])
-            .args(["--visit-interval", "0s"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {}: {err}", binary.display()));
-
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout)
-                .lines()
-                .map_while(std::io::Result::ok)
-            {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Self {
-            child,
-            base: String::new(),
-        };
-        let line = lines
-            .recv_timeout(WAIT)
-            .unwrap_or_else(|err| panic!("the solution printed no `Listening on` line: {err}"));
-        // `Listening on http://127.0.0.1:PORT/rango/`; browse it as localhost,
-        // the host name the other stages' tests use.
-        let port = line
-            .strip_prefix("Listening on http://127.0.0.1:")
-            .and_then(|rest| rest.strip_suffix("/rango/"))
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-        server.base = format!("http://localhost:{port}");
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: cargo test -p browser-suite -- --ignored"]
 async fn the_solution_shows_the_visit_count_on_about() -> Result<()> {
     let binary = tokio::task::spawn_blocking(build_solution).await.unwrap();
-    let server = Server::start(&binary);
+    // Sessions in memory, every visit counted.
+    let mut command = rango_site::testing::command(binary.to_str().unwrap());
+    command.args(["--session-store", "memory", "--visit-interval", "0s"]);
+    let server = Running::start(command, &std::env::temp_dir());
     let chrome = Chrome::launch().await?;
 
     // A brand-new browser goes straight to About: its first visit.

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::response::{AppendHeaders, Html};
 use axum::routing::get;
-use browser_suite::{Chrome, Result, Site};
+use browser_suite::{Chrome, Result, Server};
 
 /// `/set` sets one browser-session cookie and one persistent cookie;
 /// `/echo` shows the `Cookie` header the browser sent.
@@ -40,7 +40,7 @@ fn two_cookies() -> Router {
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: cargo test -p browser-suite -- --ignored"]
 async fn a_restart_drops_session_cookies_and_keeps_persistent_ones() -> Result<()> {
-    let site = Site::serve(two_cookies()).await?;
+    let site = Server::start(two_cookies()).await;
     let mut chrome = Chrome::launch().await?;
     chrome.goto(&site.url("/set")).await?;
     assert_eq!(chrome.text("#done").await?, "set");
@@ -71,7 +71,7 @@ async fn a_restart_drops_session_cookies_and_keeps_persistent_ones() -> Result<(
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: cargo test -p browser-suite -- --ignored"]
 async fn an_error_page_is_reported_not_read() -> Result<()> {
-    let site = Site::serve(Router::new()).await?;
+    let site = Server::start(Router::new()).await;
     let chrome = Chrome::launch().await?;
     // axum's default 404 has an empty body, which Chromium replaces with
     // its own page: reading cookies from that would silently find none.

@@ -1,13 +1,13 @@
 //! Stage 1 in Chromium: the test cookie works in a real browser.
 
-use browser_suite::{Chrome, Result, Site, screenshot_dir};
+use browser_suite::{Chrome, Result, Server, screenshot_dir};
 use rango_site::{Console, Printed};
 use step01_test_cookie::{Config, app};
 
 /// Stage 1 served in-process, and what it printed on its console.
-async fn start() -> Result<(Site, Printed)> {
+async fn start() -> Result<(Server, Printed)> {
     let (console, printed) = Console::buffer();
-    Ok((Site::serve(app(Config { console })).await?, printed))
+    Ok((Server::start(app(Config { console })).await, printed))
 }
 
 #[tokio::test]

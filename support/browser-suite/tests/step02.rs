@@ -2,22 +2,22 @@
 
 use std::time::Duration;
 
-use browser_suite::{Chrome, Cookie, Result, Site, screenshot_dir};
+use browser_suite::{Chrome, Cookie, Result, Server, screenshot_dir};
 use chrono::{DateTime, TimeDelta, Utc};
 use rango_site::Clock;
 use rango_site::Console;
 use step02_client_cookies::{Config, app};
 
 /// Stage 2 with a clock the test moves and visits an hour apart.
-async fn start(clock: &Clock) -> Result<Site> {
+async fn start(clock: &Clock) -> Result<Server> {
     let (console, _) = Console::buffer();
-    Site::serve(app(Config {
+    Ok(Server::start(app(Config {
         console,
         clock: clock.clone(),
         visit_interval: Duration::from_secs(60 * 60),
         cookie_key: None,
     }))
-    .await
+    .await)
 }
 
 fn start_time() -> DateTime<Utc> {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use browser_suite::{Chrome, Cookie, Result, Site, TempDir, screenshot_dir};
+use browser_suite::{Chrome, Cookie, Result, Server, TempDir, screenshot_dir};
 use chrono::{DateTime, TimeDelta, Utc};
 use rango_sessions::Store;
 use rango_site::Clock;
@@ -12,20 +12,20 @@ use step03_server_sessions::{Config, app};
 
 /// Stage 3 on its default store (an `SQLite` file in `dir`), with a clock
 /// the test moves and visits an hour apart.
-async fn start(clock: &Clock, dir: &TempDir) -> Result<Site> {
+async fn start(clock: &Clock, dir: &TempDir) -> Result<Server> {
     let (console, _) = Console::buffer();
     let url = format!("sqlite://{}", dir.path().join("rango.sqlite3").display());
     let store = Store::open(&url, false)
         .await
         .unwrap_or_else(|err| panic!("cannot open {url}: {err}"));
-    Site::serve(app(Config {
+    Ok(Server::start(app(Config {
         console,
         clock: clock.clone(),
         visit_interval: Duration::from_secs(60 * 60),
         store,
         secure_cookies: false,
     }))
-    .await
+    .await)
 }
 
 fn start_time() -> DateTime<Utc> {

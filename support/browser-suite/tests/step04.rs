@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use browser_suite::{Chrome, Cookie, Result, Site, TempDir, screenshot_dir};
+use browser_suite::{Chrome, Cookie, Result, Server, TempDir, screenshot_dir};
 use rango_sessions::Store;
 use rango_site::Console;
 use step04_expiry::expiry::SessionExpiry;
@@ -13,13 +13,13 @@ use step04_expiry::{Config, app};
 const AGE: Duration = Duration::from_secs(60 * 60);
 
 /// Stage 4 on an `SQLite` file in `dir`, counting every visit.
-async fn start(dir: &TempDir, at_browser_close: bool) -> Result<Site> {
+async fn start(dir: &TempDir, at_browser_close: bool) -> Result<Server> {
     let (console, _) = Console::buffer();
     let url = format!("sqlite://{}", dir.path().join("rango.sqlite3").display());
     let store = Store::open(&url, false)
         .await
         .unwrap_or_else(|err| panic!("cannot open {url}: {err}"));
-    Site::serve(app(Config {
+    Ok(Server::start(app(Config {
         console,
         visit_interval: Duration::ZERO,
         store,
@@ -30,7 +30,7 @@ async fn start(dir: &TempDir, at_browser_close: bool) -> Result<Site> {
         },
         ..Config::default()
     }))
-    .await
+    .await)
 }
 
 /// The browser's only cookie, which must be `sessionid`.
