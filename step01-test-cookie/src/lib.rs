@@ -13,9 +13,10 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use rango_sessions::{Store, vary_on_cookie};
 use rango_site::{AppError, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+use tower_sessions::{Session, SessionManagerLayer};
 
 pub use crate::test_cookie::TestCookie;
 
@@ -42,7 +43,7 @@ pub fn app(config: Config) -> Router {
     // Django's defaults for the session cookie: `sessionid`, HttpOnly,
     // SameSite=Lax, Path=/. Not Secure, because `runserver` speaks plain HTTP.
     // (tower-sessions would say `id`, SameSite=Strict and Secure.)
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
+    let sessions = SessionManagerLayer::new(Store::memory())
         .with_name("sessionid")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -52,6 +53,9 @@ pub fn app(config: Config) -> Router {
     let pages = Router::new()
         .route("/rango/", get(index))
         .route("/rango/about/", get(about))
+        // Both pages use the session, so caches must tell visitors apart by
+        // their cookie: `Vary: Cookie`, as Django's `SessionMiddleware` sends.
+        .route_layer(axum::middleware::map_response(vary_on_cookie))
         .with_state(config)
         .layer(sessions);
     // The `/` redirect, the 404 and 500 pages and the request log.

@@ -1,5 +1,8 @@
 //! Stage 1 as a learner runs it: the real binary, its output and exit codes.
 
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+
 use rango_site::testing::{Running, command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step01-test-cookie");
@@ -21,4 +24,53 @@ async fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
     assert_eq!(about.status(), 200);
     assert_eq!(server.next_line(), "TEST COOKIE WORKED!");
     server.stop();
+}
+
+/// Starts the binary with `args` and stderr piped; returns it and the URL
+/// it printed.
+fn start(args: &[&str]) -> (Child, String) {
+    let mut child = command(BIN)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().strip_prefix("Listening on ").expect(&first);
+    (child, url.to_owned())
+}
+
+/// Log lines going to a file or a pipe carry no colour codes (on a
+/// terminal they would).
+#[tokio::test]
+async fn the_log_is_plain_text_when_it_is_not_a_terminal() {
+    let (mut child, url) = start(&["--addr", "127.0.0.1:0"]);
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("GET"), "one line per request: {log}");
+    assert!(!log.contains('\x1b'), "no colour codes: {log:?}");
+}
+
+/// `--addr` takes a host name, as `runserver` does.
+#[tokio::test]
+async fn the_address_may_be_a_host_name() {
+    let (mut child, url) = start(&["--addr", "localhost:0"]);
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200, "{url}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -3,7 +3,7 @@
 use rango_site::testing::{Server, browser, cookieless_browser, get};
 use rango_site::{Console, Printed};
 use reqwest::StatusCode;
-use reqwest::header::SET_COOKIE;
+use reqwest::header::{SET_COOKIE, VARY};
 use step01_test_cookie::{Config, app};
 
 // ANCHOR: site
@@ -132,4 +132,17 @@ async fn the_index_shows_the_top_five() {
         body.contains("Rango in Rust · stage 1: the test cookie"),
         "{body}"
     );
+}
+
+/// Both pages use the session, so they tell caches that they differ from
+/// one visitor's cookie to the next.
+#[tokio::test]
+async fn session_pages_vary_on_cookie() {
+    let site = Site::start().await;
+    let client = browser();
+    for path in ["/rango/", "/rango/about/"] {
+        let response = client.get(site.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()[VARY], "cookie", "{path}");
+    }
 }

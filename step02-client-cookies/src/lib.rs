@@ -16,14 +16,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum_extra::extract::cookie::Key;
 use clap::builder::BoolishValueParser;
+use rango_sessions::{Store, vary_on_cookie};
 use rango_site::{AppError, Clock, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+use tower_sessions::{Session, SessionManagerLayer};
 
 pub use crate::test_cookie::TestCookie;
 use crate::visits::{VisitJar, sent_cookies, visitor_cookie_handler};
@@ -37,12 +37,13 @@ pub struct Args {
     #[command(flatten)]
     pub serve: ServeArgs,
 
-    /// How long after a counted visit the next one counts (1d, 30s, 0s = every request).
+    /// How long after a counted visit the next one counts (1d, 30s; 0s = every request).
     #[arg(
         long,
         env = "RANGO_VISIT_INTERVAL",
         default_value = "1d",
-        value_parser = humantime::parse_duration
+        value_parser = rango_site::duration::parse,
+        allow_hyphen_values = true
     )]
     pub visit_interval: Duration,
 
@@ -145,7 +146,7 @@ impl std::error::Error for SecretKeyError {}
 pub fn app(config: Config) -> Router {
     // Django's defaults for the session cookie: `sessionid`, HttpOnly,
     // SameSite=Lax, Path=/. Not Secure, because `runserver` speaks plain HTTP.
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
+    let sessions = SessionManagerLayer::new(Store::memory())
         .with_name("sessionid")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -156,7 +157,8 @@ pub fn app(config: Config) -> Router {
         .route("/rango/", get(index))
         .route("/rango/about/", get(about))
         .route("/rango/cookies/", get(cookies))
-        // Every page above depends on the cookies the request carries.
+        // Every page above depends on the cookies the request carries:
+        // `Vary: Cookie`, as Django sends.
         .route_layer(axum::middleware::map_response(vary_on_cookie))
         .with_state(config)
         .layer(sessions);
@@ -164,21 +166,6 @@ pub fn app(config: Config) -> Router {
     rango_site::site(pages)
 }
 // ANCHOR_END: app
-
-// ANCHOR: vary
-/// Adds `Vary: Cookie`, as Django does whenever a view uses the session.
-///
-/// A page built from cookies differs from one visitor to the next at the
-/// same URL. `Vary: Cookie` tells caches between us and the browser (a proxy,
-/// a CDN) that the `Cookie` header is part of the answer, so they never hand
-/// one visitor's page, or the cookies set on it, to another.
-async fn vary_on_cookie(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("cookie"));
-    response
-}
-// ANCHOR_END: vary
 
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/index.html")]

@@ -6,6 +6,10 @@
 //! every value that comes back is parsed, checked and, if it does not hold up,
 //! thrown away: the counter starts again at 1, as for a first visit, and the
 //! debug log says which value was rejected and why.
+//!
+//! With `--signed-cookies` the count and the time travel together, in one
+//! signed cookie, `visits` (`COUNT|TIME`): two cookies signed one by one
+//! could be mixed, the newest count with the oldest time.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -33,9 +37,9 @@ pub const LAST_VISIT: &str = "last_visit";
 ///
 /// `Plain` is the chapter's way: the values go out as they are, and whatever
 /// comes back is what the visitor's browser (or the visitor) made of them.
-/// `Signed` (`--signed-cookies`) adds a signature to each value; a value that
+/// `Signed` (`--signed-cookies`) adds a signature to the value; a value that
 /// was edited no longer matches its signature, and the jar hides it, as if it
-/// had never been sent. Everything else works the same way for both.
+/// had never been sent.
 #[derive(Debug, Clone)]
 pub enum VisitJar {
     Plain(CookieJar),
@@ -134,15 +138,35 @@ pub fn visitor_cookie_handler(
             Visits::first(now)
         }
     };
-    let jar = jar
-        .add(visit_cookie(VISITS, visits.count.to_string()))
-        .add(visit_cookie(
-            LAST_VISIT,
-            format_last_visit(visits.last_visit),
-        ));
-    (jar, visits.count)
+    (write_visits(jar, visits), visits.count)
 }
 // ANCHOR_END: visitor_cookie_handler
+
+// ANCHOR: write_visits
+/// `jar` with the cookies that hold `visits`: `visits` and `last_visit`,
+/// or, signed, the two in one cookie.
+///
+/// A signature vouches for one cookie. Were the two cookies signed one by
+/// one, a visitor could send the count from today's answer with the time
+/// from the first day's, each properly signed, and every request would
+/// count as a visit a day or more after the last. Signed together, they
+/// can only come back together.
+fn write_visits(jar: VisitJar, visits: Visits) -> VisitJar {
+    let last_visit = format_last_visit(visits.last_visit);
+    match jar {
+        VisitJar::Plain(_) => jar
+            .add(visit_cookie(VISITS, visits.count.to_string()))
+            .add(visit_cookie(LAST_VISIT, last_visit)),
+        VisitJar::Signed(_) => {
+            let pair = format!("{}{PAIR}{last_visit}", visits.count);
+            jar.add(visit_cookie(VISITS, pair))
+        }
+    }
+}
+
+/// What separates the count from the time in a signed `visits` cookie.
+const PAIR: char = '|';
+// ANCHOR_END: write_visits
 
 /// What the two cookies hold, once parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +198,20 @@ fn read_visits(
     now: DateTime<Utc>,
 ) -> Result<Option<Visits>, Rejected> {
     let sent = sent_cookies(request);
+    if let VisitJar::Signed(_) = jar {
+        // One signed cookie holds both; a `last_visit` sent beside it is
+        // not ours to believe.
+        let Some(pair) = cookie_value(&sent, jar, VISITS)? else {
+            return Ok(None);
+        };
+        let (count, last_visit) = pair
+            .split_once(PAIR)
+            .ok_or_else(|| Rejected::NotAPair(pair.clone()))?;
+        return Ok(Some(Visits {
+            count: parse_visits(count)?,
+            last_visit: parse_last_visit(last_visit, now)?,
+        }));
+    }
     let count = cookie_value(&sent, jar, VISITS)?;
     let last_visit = cookie_value(&sent, jar, LAST_VISIT)?;
     match (count, last_visit) {
@@ -264,6 +302,8 @@ pub enum Rejected {
     NotATime(String),
     /// `last_visit` held this time, which has not happened yet.
     InTheFuture(String),
+    /// A signed `visits` held this, which is not `COUNT|TIME`.
+    NotAPair(String),
 }
 
 impl fmt::Display for Rejected {
@@ -283,6 +323,9 @@ impl fmt::Display for Rejected {
                 write!(f, "last_visit={} is not an RFC 3339 time", Shown(value))
             }
             Self::InTheFuture(value) => write!(f, "last_visit={} is in the future", Shown(value)),
+            Self::NotAPair(value) => {
+                write!(f, "visits={} is not COUNT|TIME", Shown(value))
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Stage 2 over real HTTP: the app on a free port, a client that keeps cookies,
 //! and a clock the tests move by hand.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use axum_extra::extract::cookie::{Cookie, Key, SameSite};
@@ -160,8 +160,9 @@ fn set_cookies(response: &reqwest::Response) -> HashMap<String, Cookie<'static>>
         .collect()
 }
 
-/// The `name=value` of each cookie `response` sets, exactly as it travels.
-fn raw_cookies(response: &reqwest::Response) -> HashMap<String, String> {
+/// The `name=value` of each cookie `response` sets, exactly as it travels,
+/// in the order of their names.
+fn raw_cookies(response: &reqwest::Response) -> BTreeMap<String, String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -342,46 +343,97 @@ async fn an_edited_count_is_believed_plain_and_rejected_signed() {
         site.clock.advance(TimeDelta::days(1));
         let response = client
             .get(site.url("/rango/"))
-            .header(
-                COOKIE,
-                format!(
-                    "visits={}; last_visit={}",
-                    sent["visits"], sent["last_visit"]
-                ),
-            )
+            .header(COOKIE, cookie_header(&sent))
             .send()
             .await
             .unwrap();
-        let sent = raw_cookies(&response);
+        let mut sent = raw_cookies(&response);
         assert_eq!(
             visits_in(&response.text().await.unwrap()),
             2,
             "signed: {signed}"
         );
 
-        // The edit: the count sits at the end of the value, after any signature.
-        let edited = format!("{}99", sent["visits"].strip_suffix('2').unwrap());
+        // The edit: 2 becomes 99, after the signature if there is one.
+        let visits = &sent["visits"];
+        let edited = if signed {
+            let (signed_count, time) = visits.split_once("%7C").expect("COUNT|TIME");
+            format!("{}99%7C{time}", signed_count.strip_suffix('2').unwrap())
+        } else {
+            "99".to_owned()
+        };
         assert_eq!(
-            edited.len() > 2,
+            edited.len() > 40,
             signed,
             "a signed value carries its signature"
         );
+        sent.insert("visits".to_owned(), edited);
         let response = client
             .get(site.url("/rango/"))
-            .header(
-                COOKIE,
-                format!("visits={edited}; last_visit={}", sent["last_visit"]),
-            )
+            .header(COOKIE, cookie_header(&sent))
             .send()
             .await
             .unwrap();
-        let cookies = set_cookies(&response);
         let visits = visits_in(&response.text().await.unwrap());
         assert_eq!(visits, expected, "signed: {signed}");
-        assert!(cookies["visits"].value().ends_with(&expected.to_string()));
     }
 }
 // ANCHOR_END: tampering
+
+/// Signed cookies from different answers cannot be mixed: the count and the
+/// time are signed together, so the newest count cannot travel with the
+/// oldest time (which would count every request as a new visit).
+#[tokio::test]
+async fn signed_counts_and_times_cannot_be_mixed() {
+    let site = Site::start_with(DAY, Some(Key::generate())).await;
+    let client = cookieless_browser();
+    let first = raw_cookies(&client.get(site.url("/rango/")).send().await.unwrap());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        ["sessionid", "visits"],
+        "one signed cookie holds both"
+    );
+    site.clock.advance(TimeDelta::days(1));
+    let response = client
+        .get(site.url("/rango/"))
+        .header(COOKIE, cookie_header(&first))
+        .send()
+        .await
+        .unwrap();
+    let second = raw_cookies(&response);
+    assert_eq!(visits_in(&response.text().await.unwrap()), 2);
+
+    // Today's signed count with the first day's time, spliced.
+    let (today_signed, _) = second["visits"].split_once("%7C").unwrap();
+    let (_, first_time) = first["visits"].split_once("%7C").unwrap();
+    let spliced = format!("visits={today_signed}%7C{first_time}");
+    // And the old way in: a `last_visit` cookie from the first day.
+    let beside = format!(
+        "visits={}; last_visit=2024-12-31T09%3A00%3A00.000Z",
+        second["visits"]
+    );
+    for (label, header, expected) in [("spliced", spliced, 1), ("beside", beside, 2)] {
+        for _ in 0..3 {
+            let response = client
+                .get(site.url("/rango/"))
+                .header(COOKIE, &header)
+                .send()
+                .await
+                .unwrap();
+            let shown = visits_in(&response.text().await.unwrap());
+            assert_eq!(shown, expected, "{label}: no extra visits");
+        }
+    }
+}
+
+/// A `Cookie` header that sends back `cookies`.
+fn cookie_header(cookies: &BTreeMap<String, String>) -> String {
+    cookies
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 #[tokio::test]
 async fn a_signed_site_rejects_plain_values_and_says_it_signs() {

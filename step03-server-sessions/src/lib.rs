@@ -16,13 +16,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use clap::builder::BoolishValueParser;
-use rango_sessions::{Store, StoreArgs, StoreError};
+use rango_sessions::{Store, StoreArgs, StoreError, vary_on_cookie};
 use rango_site::{AppError, Clock, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
@@ -39,12 +37,13 @@ pub struct Args {
     #[command(flatten)]
     pub serve: ServeArgs,
 
-    /// How long after a counted visit the next one counts (1d, 30s, 0s = every request).
+    /// How long after a counted visit the next one counts (1d, 30s; 0s = every request).
     #[arg(
         long,
         env = "RANGO_VISIT_INTERVAL",
         default_value = "1d",
-        value_parser = humantime::parse_duration
+        value_parser = rango_site::duration::parse,
+        allow_hyphen_values = true
     )]
     pub visit_interval: Duration,
 
@@ -124,7 +123,8 @@ pub fn with_sessions(pages: Router<Config>, config: Config) -> Router {
     // ANCHOR_END: session_layer
 
     let pages = pages
-        // Every page reads or writes the session.
+        // Every page reads or writes the session: `Vary: Cookie`, as
+        // Django sends.
         .route_layer(axum::middleware::map_response(vary_on_cookie))
         .with_state(config)
         .layer(sessions);
@@ -132,22 +132,6 @@ pub fn with_sessions(pages: Router<Config>, config: Config) -> Router {
     rango_site::site(pages)
 }
 // ANCHOR_END: app
-
-// ANCHOR: vary
-/// Adds `Vary: Cookie`, as Django does whenever a view uses the session.
-///
-/// A page built from the session differs from one visitor to the next at the
-/// same URL. `Vary: Cookie` tells caches between us and the browser (a proxy,
-/// a CDN) that the `Cookie` header is part of the answer, so they never hand
-/// one visitor's page, or the session cookie set on it, to another.
-/// tower-sessions leaves this to the app.
-async fn vary_on_cookie(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("cookie"));
-    response
-}
-// ANCHOR_END: vary
 
 /// The home page.
 #[derive(Debug, Template, WebTemplate)]

@@ -34,6 +34,26 @@ fn a_store_that_cannot_be_opened_is_a_one_line_error() {
 }
 // ANCHOR_END: store_errors
 
+/// A server that cannot listen stops before it opens the store: it leaves
+/// no new database behind.
+#[test]
+fn a_busy_port_leaves_no_database_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (success, stderr) = run_to_exit(rango().current_dir(dir.path()).args(["--addr", &addr]));
+    assert!(!success);
+    assert!(
+        stderr.starts_with(&format!("error: cannot listen on {addr}: ")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        !dir.path().join("rango.sqlite3").exists(),
+        "no database created"
+    );
+}
+
 async fn visits(client: &reqwest::Client, url: &str) -> String {
     let body = client.get(url).send().await.unwrap().text().await.unwrap();
     let start = body.find("<p>visits: ").expect("a visits line");

@@ -34,7 +34,8 @@ pub async fn clearsessions(url: &str) -> Result<String, String> {
                 .into(),
         );
     }
-    let store = rango_sessions::Store::open(url, false)
+    // A mistyped file name is an error, not a new, empty database.
+    let store = rango_sessions::Store::open_existing(url)
         .await
         .map_err(|err| err.to_string())?;
     match store.clear_expired().await {

@@ -20,14 +20,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use clap::builder::BoolishValueParser;
 use rango_sessions::expiry::{KeepFor, Refresh, add_expires, refresh_expiry};
-use rango_sessions::{Store, StoreArgs, StoreError};
+use rango_sessions::{Store, StoreArgs, StoreError, vary_on_cookie};
 use rango_site::{AppError, Clock, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
@@ -45,12 +43,13 @@ pub struct Args {
     #[command(flatten)]
     pub serve: ServeArgs,
 
-    /// How long after a counted visit the next one counts (1d, 30s, 0s = every request).
+    /// How long after a counted visit the next one counts (1d, 30s; 0s = every request).
     #[arg(
         long,
         env = "RANGO_VISIT_INTERVAL",
         default_value = "1d",
-        value_parser = humantime::parse_duration
+        value_parser = rango_site::duration::parse,
+        allow_hyphen_values = true
     )]
     pub visit_interval: Duration,
 
@@ -89,16 +88,18 @@ pub struct Args {
         long,
         env = "RANGO_SESSION_REFRESH_AFTER",
         default_value = "60s",
-        value_parser = humantime::parse_duration
+        value_parser = rango_site::duration::parse,
+        allow_hyphen_values = true
     )]
     pub refresh_after: Duration,
 
-    /// How often the server deletes expired sessions from the store (0 = never).
+    /// How often the server deletes expired sessions from the store (at least 1s; 0 = never).
     #[arg(
         long,
         env = "RANGO_CLEAR_EXPIRED_EVERY",
         default_value = "1h",
-        value_parser = humantime::parse_duration
+        value_parser = |text: &str| rango_site::duration::zero_or_at_least(text, Duration::from_secs(1)),
+        allow_hyphen_values = true
     )]
     pub clear_expired_every: Duration,
 
@@ -203,7 +204,8 @@ pub fn app(config: Config) -> Router {
         .route("/rango/", get(index))
         .route("/rango/about/", get(about))
         .route("/rango/cookies/", get(cookies))
-        // Every page above reads or writes the session.
+        // Every page above reads or writes the session: `Vary: Cookie`, as
+        // Django sends.
         .route_layer(axum::middleware::map_response(vary_on_cookie))
         .route_layer(axum::middleware::from_fn_with_state(
             refresh,
@@ -217,22 +219,6 @@ pub fn app(config: Config) -> Router {
     rango_site::site(pages)
 }
 // ANCHOR_END: app
-
-// ANCHOR: vary
-/// Adds `Vary: Cookie`, as Django does whenever a view uses the session.
-///
-/// A page built from the session differs from one visitor to the next at the
-/// same URL. `Vary: Cookie` tells caches between us and the browser (a proxy,
-/// a CDN) that the `Cookie` header is part of the answer, so they never hand
-/// one visitor's page, or the session cookie set on it, to another.
-/// tower-sessions leaves this to the app.
-async fn vary_on_cookie(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("cookie"));
-    response
-}
-// ANCHOR_END: vary
 
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/index.html")]

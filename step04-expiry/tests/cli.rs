@@ -179,6 +179,24 @@ async fn clearsessions_deletes_the_expired_sessions_and_says_how_many() {
     }
 }
 
+/// A file name with a typo is refused, and no file is made under it.
+#[test]
+fn clearsessions_refuses_a_database_that_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let (success, stderr) = run_to_exit(rango().current_dir(dir.path()).args([
+        "clearsessions",
+        "--session-store",
+        "sqlite://typo.db",
+    ]));
+    assert!(!success);
+    assert_eq!(
+        stderr,
+        "error: --session-store (RANGO_SESSION_STORE) \"sqlite://typo.db\": \
+         there is no database at typo.db\n"
+    );
+    assert!(!dir.path().join("typo.db").exists(), "nothing created");
+}
+
 /// Stores with nothing to clear say why and succeed; one that cannot be
 /// opened is a one-line error.
 #[test]

@@ -191,7 +191,9 @@ on_each_store! {
                 assert_eq!(cookie.max_age(), Some(time::Duration::DAY), "a fresh Max-Age");
             }
             let second = site.record(id).await;
-            assert!(second.expiry_date > first.expiry_date, "the stored expiry moved");
+            // Stores keep whole seconds, so within the same second the
+            // expiry may read the same; it never goes back.
+            assert!(second.expiry_date >= first.expiry_date, "the stored expiry moved");
             assert_about_from_now(second.expiry_date, DAY);
             let refreshed = start + TimeDelta::seconds(60);
             assert_eq!(second.data[REFRESHED_AT], json!(refreshed));
@@ -209,11 +211,15 @@ async fn refresh_after_zero_saves_on_every_visit() {
     let site = Site::start(Kind::Sqlite, expiry).await;
     let id = site.new_session().await;
     for _ in 0..3 {
-        // Not even the app's clock moves.
-        let before = site.record(id).await.expiry_date;
+        // A millisecond later: no counted visit, nothing else to save.
+        site.clock.advance(TimeDelta::milliseconds(1));
+        let before = site.record(id).await;
         let (_, cookie) = site.visit(Some(id)).await;
         assert!(cookie.is_some(), "saved, so the cookie came again");
-        assert!(site.record(id).await.expiry_date > before);
+        let after = site.record(id).await;
+        assert_eq!(after.data[REFRESHED_AT], json!(site.clock.now()), "saved");
+        // Stores keep whole seconds: the expiry moves by whole seconds.
+        assert!(after.expiry_date >= before.expiry_date);
     }
 }
 
@@ -323,6 +329,31 @@ fn the_settings_and_their_defaults() {
         Args::try_parse_from(["rango", "clearsessions", "--session-store", "memory"]).unwrap();
     assert_eq!(args.command, Some(Command::Clearsessions));
     assert_eq!(args.sessions.session_store, "memory");
+}
+
+/// Every interval has a floor: the clean-up cannot be made to run in a
+/// busy loop, and no interval is negative.
+#[test]
+fn intervals_below_their_floor_are_refused_with_the_reason() {
+    for (flag, value, reason) in [
+        (
+            "--clear-expired-every",
+            "1ns",
+            "too short: give at least 1s, or 0 to turn it off",
+        ),
+        ("--clear-expired-every", "999ms", "too short"),
+        ("--clear-expired-every", "-1h", "is negative"),
+        ("--refresh-after", "-5s", "is negative"),
+        ("--visit-interval", "-5s", "is negative"),
+    ] {
+        let err = Args::try_parse_from(["rango", flag, value])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(flag), "{value}: {err}");
+        assert!(err.contains(reason), "{value}: {err}");
+    }
+    let args = Args::try_parse_from(["rango", "--clear-expired-every", "1s"]).unwrap();
+    assert_eq!(args.clear_expired_every, Duration::from_secs(1));
 }
 
 #[test]

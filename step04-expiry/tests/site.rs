@@ -1,6 +1,7 @@
 //! Stage 4 over real HTTP: the app on a free port, clients that keep cookies,
 //! and a session store that is either a `SQLite` file or memory.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -15,7 +16,7 @@ use reqwest::header::{COOKIE, SET_COOKIE, VARY};
 use serde_json::json;
 use step04_expiry::{Config, app};
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::SessionStore;
+use tower_sessions::session_store::{self, SessionStore};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -414,3 +415,63 @@ async fn about_first_sets_no_cookie() {
     );
     assert!(site.console.lines().is_empty());
 }
+
+// ANCHOR: two_tabs
+/// A store that makes two requests load the session before either saves it,
+/// as two tabs reloaded at the same moment may.
+#[derive(Debug, Clone)]
+struct BothLoadFirst {
+    store: rango_sessions::Store,
+    loaded: Arc<tokio::sync::Barrier>,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for BothLoadFirst {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.store.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let record = self.store.load(id).await;
+        self.loaded.wait().await;
+        record
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.delete(id).await
+    }
+}
+
+/// Two requests of one session at once: each loads the session, counts its
+/// visit and saves the whole session, and the second save overwrites the
+/// first. Two visits, one counted: "last write wins", in Django as here.
+/// A count that must be exact belongs in a database row, not a session.
+#[tokio::test]
+async fn two_tabs_at_once_count_one_visit_last_write_wins() {
+    let sessions = Kind::Sqlite.open().await;
+    let store = BothLoadFirst {
+        store: sessions.store.clone(),
+        loaded: Arc::new(tokio::sync::Barrier::new(2)),
+    };
+    let config = Config {
+        store: rango_sessions::Store::new(store),
+        visit_interval: Duration::ZERO,
+        ..Config::default()
+    };
+    let server = Server::start(app(config)).await;
+    let (client, jar) = browser_with_jar();
+    assert_eq!(visit(&client, &server.base).await, 1, "a first visit");
+
+    let tab = || {
+        let (client, base) = (client.clone(), server.base.clone());
+        tokio::spawn(async move { visit(&client, &base).await })
+    };
+    let (first, second) = tokio::join!(tab(), tab());
+    assert_eq!(
+        (first.unwrap(), second.unwrap()),
+        (2, 2),
+        "both saw 1, both wrote 2"
+    );
+    let id = session_id(&jar, &server.base);
+    let record = sessions.store.load(&id).await.unwrap().unwrap();
+    assert_eq!(record.data["visits"], json!(2), "three visits, two counted");
+}
+// ANCHOR_END: two_tabs

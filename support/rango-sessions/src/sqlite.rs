@@ -3,9 +3,10 @@
 
 use std::fmt;
 use std::num::NonZero;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension};
@@ -111,10 +112,28 @@ struct Queued {
     done: oneshot::Sender<session_store::Result<usize>>,
 }
 
+/// Whether [`SqliteSessions::open`] may create the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Create {
+    /// A missing file is created: a server's first start.
+    IfMissing,
+    /// A missing file is an error: `clearsessions sqlite://typo.db` should
+    /// say so, not create `typo.db` and report that it deleted nothing.
+    Never,
+}
+
 impl SqliteSessions {
-    pub(crate) fn open(path: &str) -> Result<Self, String> {
+    /// Opens the sessions in the file at `path`, after checking that it is
+    /// one this store can use: a database, with the sessions table in the
+    /// shape this store writes, undamaged, and writable. A file that is not
+    /// is refused here, in one line, rather than with an error page on
+    /// every visit.
+    pub(crate) fn open(path: &str, create: Create) -> Result<Self, String> {
         if path.is_empty() {
             return Err("no file name after sqlite:// (try sqlite://rango.sqlite3)".into());
+        }
+        if create == Create::Never && !Path::new(path).exists() {
+            return Err(format!("there is no database at {path}"));
         }
         let cannot =
             |err: &dyn fmt::Display| format!("cannot open the SQLite database {path}: {err}");
@@ -126,6 +145,7 @@ impl SqliteSessions {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(cannot(&format!("it stays in journal mode {mode}, not WAL")));
         }
+        check_shape(&writing, path)?;
         // Django's `migrate`: create the sessions table if it is not there.
         // Sessions are looked up by id only, so the id is the table's key
         // (`without rowid`): one index to search and to update, not two.
@@ -137,6 +157,9 @@ impl SqliteSessions {
                 (),
             )
             .map_err(|err| cannot(&err))?;
+        check_intact(&writing, path)?;
+        check_writable(&writing, path)?;
+        let file = WatchedFile::new(path);
 
         let cpus = thread::available_parallelism().map_or(2, NonZero::get);
         let readers = (0..cpus)
@@ -146,7 +169,7 @@ impl SqliteSessions {
         let (writes, queue) = mpsc::channel(MOST_WRITES_AT_ONCE);
         let writing_thread = thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_all(writing, queue))
+            .spawn(move || write_all(writing, queue, file))
             .map_err(|err| cannot(&err))?;
         Ok(Self(Arc::new(SqliteConnections {
             writes,
@@ -182,6 +205,130 @@ impl SqliteSessions {
     }
 }
 
+/// The columns of the sessions table, in order.
+const COLUMNS: [&str; 3] = ["id", "data", "expiry_date"];
+
+/// Refuses a file whose `sessions` table has other columns than ours:
+/// something else's table of that name, which we must not write into.
+fn check_shape(db: &Connection, path: &str) -> Result<(), String> {
+    let columns = db
+        .prepare("select name from pragma_table_info('sessions')")
+        .and_then(|mut query| {
+            query
+                .query_map((), |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|err| format!("cannot read the tables of {path}: {err}"))?;
+    if columns.is_empty() || columns == COLUMNS {
+        return Ok(());
+    }
+    Err(format!(
+        "the table sessions in {path} has the columns ({}), not ({}): it holds \
+         something else; give --session-store another file",
+        columns.join(", "),
+        COLUMNS.join(", ")
+    ))
+}
+
+/// Refuses a damaged file, before any visitor meets the damage. `SQLite`'s
+/// `quick_check` reads every page (it is quick next to `integrity_check`,
+/// which also checks every index against its table).
+fn check_intact(db: &Connection, path: &str) -> Result<(), String> {
+    let verdict: String = db
+        .query_row("pragma quick_check", (), |row| row.get(0))
+        .map_err(|err| format!("{path} is damaged: {err}"))?;
+    if verdict == "ok" {
+        return Ok(());
+    }
+    // One line: SQLite's report has several.
+    let verdict = verdict.split_whitespace().collect::<Vec<_>>().join(" ");
+    Err(format!(
+        "{path} is damaged (SQLite's quick_check says: {verdict}); restore it from \
+         a copy, or give --session-store another file"
+    ))
+}
+
+/// Refuses a file this process can read but not write (a read-only file,
+/// or one on a read-only disk): every visit would fail to save. `SQLite`
+/// opens such a file read-only rather than fail, and says so when asked.
+fn check_writable(db: &Connection, path: &str) -> Result<(), String> {
+    match db.is_readonly(rusqlite::MAIN_DB) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(format!(
+            "cannot write to {path}: it is read-only for this process"
+        )),
+        Err(err) => Err(format!("cannot write to {path}: {err}")),
+    }
+}
+
+/// The file a store writes to, watched in case it is deleted or replaced
+/// while the server runs: `SQLite` would go on writing into a file no longer
+/// at the path, and every session written would be lost on restart.
+#[derive(Debug)]
+struct WatchedFile {
+    path: PathBuf,
+    identity: Option<FileIdentity>,
+    checked: Instant,
+    /// Why writes are refused, once the file is gone.
+    gone: Option<String>,
+}
+
+/// How often the writing thread looks at the file: soon after a deletion,
+/// yet not on every commit.
+const LOOK_EVERY: Duration = if cfg!(test) {
+    Duration::ZERO
+} else {
+    Duration::from_secs(1)
+};
+
+impl WatchedFile {
+    fn new(path: &str) -> Self {
+        Self {
+            path: path.into(),
+            identity: FileIdentity::of(Path::new(path)),
+            checked: Instant::now(),
+            gone: None,
+        }
+    }
+
+    /// Whether the file at the path is still the one open; why not, if not.
+    fn still_there(&mut self) -> Result<(), String> {
+        if self.gone.is_none() && self.checked.elapsed() >= LOOK_EVERY {
+            self.checked = Instant::now();
+            if FileIdentity::of(&self.path) != self.identity {
+                let why = format!(
+                    "the database {} was deleted or replaced while the server ran, \
+                     so sessions written now would be lost: restart the server",
+                    self.path.display()
+                );
+                tracing::error!("{why}");
+                self.gone = Some(why);
+            }
+        }
+        self.gone.clone().map_or(Ok(()), Err)
+    }
+}
+
+/// What tells one file from another at the same path: its device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity(u64, u64);
+
+impl FileIdentity {
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Self(meta.dev(), meta.ino()))
+    }
+
+    /// Elsewhere files cannot be told apart so cheaply: only a missing file
+    /// is noticed.
+    #[cfg(not(unix))]
+    fn of(path: &Path) -> Option<Self> {
+        std::fs::metadata(path).ok().map(|_| Self(0, 0))
+    }
+}
+
 /// Opens one connection with the settings above.
 fn connect(path: &str) -> rusqlite::Result<Connection> {
     let db = Connection::open(path)?;
@@ -193,11 +340,18 @@ fn connect(path: &str) -> rusqlite::Result<Connection> {
 }
 
 /// The writing thread: takes every write waiting, commits them together,
-/// and tells each request how its write went.
-fn write_all(mut db: Connection, mut queue: mpsc::Receiver<Queued>) {
+/// and tells each request how its write went. Once the file is gone, it
+/// refuses every write instead.
+fn write_all(mut db: Connection, mut queue: mpsc::Receiver<Queued>, mut file: WatchedFile) {
     let mut batch = Vec::with_capacity(MOST_WRITES_AT_ONCE);
     while queue.blocking_recv_many(&mut batch, MOST_WRITES_AT_ONCE) > 0 {
-        let outcomes = commit(&mut db, batch.iter().map(|queued| &queued.write));
+        let outcomes = match file.still_there() {
+            Ok(()) => commit(&mut db, batch.iter().map(|queued| &queued.write)),
+            Err(why) => batch
+                .iter()
+                .map(|_| Err(session_store::Error::Backend(why.clone())))
+                .collect(),
+        };
         for (queued, outcome) in batch.drain(..).zip(outcomes) {
             // A request that has gone away (its client hung up) need not
             // know.
@@ -350,7 +504,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_changes_each_land_on_their_session() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteSessions::open(&db_in(&dir)).unwrap();
+        let store = SqliteSessions::open(&db_in(&dir), Create::IfMissing).unwrap();
         let mut writers = tokio::task::JoinSet::new();
         for n in 0..64_u64 {
             let store = store.clone();
@@ -385,7 +539,7 @@ mod tests {
     async fn a_dropped_store_closes_the_file_cleanly() {
         let dir = tempfile::tempdir().unwrap();
         let db = db_in(&dir);
-        let store = SqliteSessions::open(&db).unwrap();
+        let store = SqliteSessions::open(&db, Create::IfMissing).unwrap();
         let mut record = Record {
             id: Id::default(),
             data: [("visits".to_owned(), 3.into())].into(),
@@ -395,8 +549,8 @@ mod tests {
         drop(store);
 
         let log = format!("{db}-wal");
-        assert!(!std::path::Path::new(&log).exists(), "{log} is left over");
-        let reopened = SqliteSessions::open(&db).unwrap();
+        assert!(!Path::new(&log).exists(), "{log} is left over");
+        let reopened = SqliteSessions::open(&db, Create::IfMissing).unwrap();
         let loaded = reopened.load(&record.id).await.unwrap().unwrap();
         assert_eq!(loaded.data["visits"], 3);
     }
@@ -406,7 +560,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_session_never_takes_an_existing_id() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteSessions::open(&db_in(&dir)).unwrap();
+        let store = SqliteSessions::open(&db_in(&dir), Create::IfMissing).unwrap();
         let record = |who: &str, id| Record {
             id,
             data: [("who".to_owned(), who.into())].into(),
@@ -423,5 +577,105 @@ mod tests {
         let moved = store.load(&second.id).await.unwrap().unwrap();
         assert_eq!(moved.data["who"], "second");
         assert_eq!(moved.id, second.id, "the stored record carries its new id");
+    }
+
+    /// One session, an hour to live, stored in `store`.
+    async fn a_session(store: &SqliteSessions) -> Record {
+        let mut record = Record {
+            id: Id::default(),
+            data: [("visits".to_owned(), 1.into())].into(),
+            expiry_date: OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        };
+        store.create(&mut record).await.unwrap();
+        record
+    }
+
+    /// The one line `open` refuses `path` with.
+    fn refused(path: &str) -> String {
+        let err = SqliteSessions::open(path, Create::IfMissing).unwrap_err();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    }
+
+    #[test]
+    fn a_table_of_another_shape_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("create table sessions (key text, value text)")
+            .unwrap();
+        let err = refused(&db);
+        assert!(
+            err.contains("has the columns (key, value), not (id, data, expiry_date)"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let store = SqliteSessions::open(&db, Create::IfMissing).unwrap();
+        for _ in 0..200 {
+            a_session(&store).await;
+        }
+        drop(store);
+        // Scribble over the middle of the file, where the table's pages are.
+        let mut bytes = std::fs::read(&db).unwrap();
+        assert!(bytes.len() > 3 * 4096, "{} bytes", bytes.len());
+        bytes[2 * 4096..3 * 4096].fill(0x55);
+        std::fs::write(&db, bytes).unwrap();
+        let err = refused(&db);
+        assert!(err.contains("is damaged"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_refused() {
+        // File permissions do not stop root, who runs CI: a connection
+        // opened read-only stands for a read-only file.
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        drop(SqliteSessions::open(&db, Create::IfMissing).unwrap());
+        let read_only =
+            Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let err = check_writable(&read_only, &db).unwrap_err();
+        assert_eq!(
+            err,
+            format!("cannot write to {db}: it is read-only for this process")
+        );
+        let writable = Connection::open(&db).unwrap();
+        assert_eq!(check_writable(&writable, &db), Ok(()));
+    }
+
+    #[test]
+    fn a_missing_file_is_refused_unless_it_may_be_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let err = SqliteSessions::open(&db, Create::Never).unwrap_err();
+        assert_eq!(err, format!("there is no database at {db}"));
+        assert!(!Path::new(&db).exists(), "and none was created");
+        drop(SqliteSessions::open(&db, Create::IfMissing).unwrap());
+        assert!(SqliteSessions::open(&db, Create::Never).is_ok());
+    }
+
+    /// A file deleted (or replaced) while the store has it open: no write
+    /// is acknowledged any more, since it would be lost.
+    #[tokio::test]
+    async fn writes_stop_when_the_file_is_deleted() {
+        for replace in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let db = db_in(&dir);
+            let store = SqliteSessions::open(&db, Create::IfMissing).unwrap();
+            let mut record = a_session(&store).await;
+            std::fs::remove_file(&db).unwrap();
+            if replace {
+                std::fs::write(&db, b"").unwrap();
+            }
+            record.data.insert("visits".to_owned(), 2.into());
+            let err = store.save(&record).await.unwrap_err().to_string();
+            assert!(err.contains("was deleted or replaced"), "{err}");
+            assert!(store.create(&mut record.clone()).await.is_err());
+        }
     }
 }

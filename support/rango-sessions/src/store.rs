@@ -12,25 +12,23 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use clap::builder::BoolishValueParser;
+use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, CachingSessionStore, SessionStore};
-use tower_sessions_moka_store::MokaStore;
 
+use crate::memory::{MEMORY_CAPACITY, MemoryStore};
 use crate::redis::open_redis;
-use crate::sqlite::SqliteSessions;
+use crate::sqlite::{Create, SqliteSessions};
 
 /// The store used when `--session-store` is not given: a file next to where
 /// the server runs, like Django's `db.sqlite3`.
 pub const DEFAULT_STORE: &str = "sqlite://rango.sqlite3";
 
-/// How many sessions the `--session-cache` keeps in memory.
-const CACHE_CAPACITY: u64 = 10_000;
-
 /// The flags that choose the session store. A stage's `Args` takes them in
 /// with `#[command(flatten)]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {
-    /// Where sessions live: `sqlite://PATH`, `memory` or `redis://HOST:PORT`.
+    /// Where sessions live: `sqlite://PATH`, `memory` (at most 10,000 sessions, the least recently used dropped first) or `redis://HOST:PORT`.
     #[arg(long, env = "RANGO_SESSION_STORE", default_value = DEFAULT_STORE, global = true)]
     pub session_store: String,
 
@@ -71,13 +69,10 @@ impl Store {
         }
     }
 
-    /// Sessions in this process's memory: fast, and lost on restart.
-    ///
-    /// A Moka cache rather than tower-sessions' `MemoryStore`, which never
-    /// deletes a session, so a server running for months would fill up with
-    /// expired ones. Moka drops each session when its expiry passes.
+    /// Sessions in this process's memory: fast, lost on restart, and at
+    /// most [`MEMORY_CAPACITY`] of them (see [`MemoryStore`]).
     pub fn memory() -> Self {
-        Self::new(MokaStore::new(None))
+        Self::new(MemoryStore::new(MEMORY_CAPACITY))
     }
 
     // ANCHOR_END: store
@@ -89,6 +84,17 @@ impl Store {
     /// - `memory`: this process's memory;
     /// - `redis://HOST:PORT`: a Redis server, which must answer now.
     pub async fn open(url: &str, cache: bool) -> Result<Self, StoreError> {
+        Self::open_with(url, cache, Create::IfMissing).await
+    }
+
+    /// Opens the store that `url` names, as it is: a `SQLite` file that is
+    /// not there is an error, not a new file. For `clearsessions`, which
+    /// has nothing to clear in a file it would have to create.
+    pub async fn open_existing(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, false, Create::Never).await
+    }
+
+    async fn open_with(url: &str, cache: bool, create: Create) -> Result<Self, StoreError> {
         let fail = |problem: String| StoreError {
             url: redacted(url),
             problem,
@@ -99,7 +105,7 @@ impl Store {
             }
             Self::memory()
         } else if let Some(path) = url.strip_prefix("sqlite://") {
-            let sessions = SqliteSessions::open(path).map_err(fail)?;
+            let sessions = SqliteSessions::open(path, create).map_err(fail)?;
             Self {
                 sqlite: Some(sessions.clone()),
                 ..Self::new(sessions)
@@ -120,7 +126,7 @@ impl Store {
     /// through to it. With several servers the caches do not see each
     /// other's writes, so use it with one server, or with sticky sessions.
     fn cached(self) -> Self {
-        let cache = MokaStore::new(Some(CACHE_CAPACITY));
+        let cache = MemoryStore::new(MEMORY_CAPACITY);
         Self {
             sqlite: self.sqlite.clone(),
             ..Self::new(CachingSessionStore::new(cache, self))
@@ -129,19 +135,41 @@ impl Store {
     // ANCHOR_END: open
 }
 
+/// Every store's expiry goes up to the next whole second on its way in:
+/// `SQLite` and Redis keep whole seconds, and cutting a session's expiry
+/// down would end it up to a second before its cookie does.
 #[async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        record.expiry_date = whole_second_up(record.expiry_date);
         self.sessions.create(record).await
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.sessions.save(record).await
+        let rounded = whole_second_up(record.expiry_date);
+        if rounded == record.expiry_date {
+            return self.sessions.save(record).await;
+        }
+        let record = Record {
+            expiry_date: rounded,
+            ..record.clone()
+        };
+        self.sessions.save(&record).await
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         self.sessions.load(id).await
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.sessions.delete(id).await
+    }
+}
+
+/// `when`, or the next whole second after it.
+fn whole_second_up(when: OffsetDateTime) -> OffsetDateTime {
+    let down = when.replace_nanosecond(0).unwrap_or(when);
+    if down == when {
+        when
+    } else {
+        down.saturating_add(time::Duration::SECOND)
     }
 }
 
@@ -190,7 +218,7 @@ mod tests {
     use clap::{CommandFactory, Parser};
 
     use super::*;
-    use crate::testing::{Kind, fill};
+    use crate::testing::{Kind, fill, record_expiring_later_this_second};
 
     #[derive(Debug, Parser)]
     struct Args {
@@ -274,6 +302,37 @@ mod tests {
         let plain = Store::open(&sqlite.url(), false).await.unwrap();
         let record = plain.load(&live[0]).await.unwrap();
         assert_eq!(record.unwrap().data["visits"], 1);
+    }
+
+    crate::on_each_store! {
+        /// A session is served until its expiry, not up to a second before.
+        async fn a_session_lasts_to_its_expiry_not_the_second_before(kind: Kind) {
+            let sessions = kind.open().await;
+            let mut record = record_expiring_later_this_second().await;
+            sessions.store.create(&mut record).await.unwrap();
+            assert!(
+                sessions.store.load(&record.id).await.unwrap().is_some(),
+                "created, then cut short"
+            );
+            record.data.insert("visits".to_owned(), 2.into());
+            record.expiry_date = record_expiring_later_this_second().await.expiry_date;
+            sessions.store.save(&record).await.unwrap();
+            let loaded = sessions.store.load(&record.id).await.unwrap();
+            assert_eq!(loaded.expect("saved, then cut short").data["visits"], 2);
+        }
+    }
+
+    #[test]
+    fn expiry_dates_go_up_to_the_next_whole_second() {
+        let at = |seconds, nanos| {
+            OffsetDateTime::from_unix_timestamp(seconds)
+                .unwrap()
+                .replace_nanosecond(nanos)
+                .unwrap()
+        };
+        assert_eq!(whole_second_up(at(100, 970_000_000)), at(101, 0));
+        assert_eq!(whole_second_up(at(100, 1)), at(101, 0));
+        assert_eq!(whole_second_up(at(100, 0)), at(100, 0));
     }
 
     #[test]

@@ -118,6 +118,25 @@ pub async fn fill(store: &Store, expired: usize, live: usize) -> (Vec<Id>, Vec<I
     ids
 }
 
+/// A record that expires later in the current second, as a session saved
+/// at 12:00:00.97 with `--cookie-age 1` expires at 12:00:01.97 and is
+/// visited at 12:00:01.07. A store that cuts expiry dates down to whole
+/// seconds has it expired at once.
+pub async fn record_expiring_later_this_second() -> Record {
+    let mut now = OffsetDateTime::now_utc();
+    if now.nanosecond() > 800_000_000 {
+        // Too close to the next second for the check to be sure.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        now = OffsetDateTime::now_utc();
+    }
+    let rest_of_second = 1_000_000_000 - i64::from(now.nanosecond());
+    Record {
+        id: Id::default(),
+        data: [("visits".to_owned(), json!(1))].into(),
+        expiry_date: now + time::Duration::nanoseconds(rest_of_second / 2),
+    }
+}
+
 /// Runs a test once on each kind of store, as `name::sqlite`,
 /// `name::cached_sqlite` and `name::memory`:
 ///

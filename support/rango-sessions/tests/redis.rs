@@ -9,6 +9,7 @@
 //!     cargo test -p rango-sessions --test redis -- --ignored
 //! ```
 
+use rango_sessions::testing::record_expiring_later_this_second;
 use rango_sessions::{Cleared, Store};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
@@ -47,4 +48,15 @@ async fn redis_drops_expired_sessions_by_itself() {
         "expired: gone"
     );
     assert_eq!(store.clear_expired().await.unwrap(), Cleared::ByItself);
+}
+
+/// Redis keeps expiry in whole seconds: a session is still served until its
+/// expiry, not up to a second before.
+#[tokio::test]
+#[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
+async fn a_session_lasts_to_its_expiry_not_the_second_before() {
+    let store = Store::open(&redis_url(), false).await.unwrap();
+    let mut record = record_expiring_later_this_second().await;
+    store.create(&mut record).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_some(), "cut short");
 }

@@ -9,12 +9,14 @@
 //! - [`Clock`]: where "now" comes from, so tests can move it;
 //! - [`Console`]: where `TEST COOKIE WORKED!` is printed;
 //! - [`serve`]: `--addr`, logging, and serving until Ctrl-C;
+//! - [`duration`]: reading interval flags such as `--visit-interval 1d`;
 //! - [`site`]: the `/` redirect, the 404 and 500 pages, the request log;
 //! - `templates/base.html`: the layout every page extends;
 //! - [`testing`] (feature `testing`): the harness the stages' tests share.
 
 pub mod clock;
 pub mod console;
+pub mod duration;
 pub mod fixture;
 pub mod pages;
 pub mod serve;

@@ -1,32 +1,97 @@
 //! Running a stage: what `cargo run -p step01-test-cookie` shares with
 //! Django's `manage.py runserver`. Logging, the listening socket, the
 //! `Listening on` line, and stopping cleanly on Ctrl-C.
+//!
+//! `axum::serve` does all of that but takes no settings, and a server on a
+//! network needs three: how long a client may take to send a request's
+//! headers, how large they may be, and how long Ctrl-C waits for requests in
+//! flight. So the accept loop is written here, on hyper's own HTTP/1
+//! connection builder (the one `axum::serve` uses inside).
 
 use std::convert::Infallible;
 use std::fmt::Display;
-use std::io;
-use std::net::SocketAddr;
+use std::io::{self, IsTerminal};
+use std::pin::pin;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tracing_subscriber::EnvFilter;
 
 /// The flags every stage takes for serving. A stage's own `Args` takes them
 /// in with `#[command(flatten)]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "RANGO_ADDR", default_value = "127.0.0.1:8000")]
-    pub addr: SocketAddr,
+    /// Address to listen on, HOST:PORT (a host name or an IP address); port 0 picks a free port.
+    #[arg(
+        long,
+        env = "RANGO_ADDR",
+        default_value = "127.0.0.1:8000",
+        value_parser = parse_addr
+    )]
+    pub addr: String,
+}
+
+/// Reads `--addr`: `HOST:PORT`, where the host is a name (`localhost`) or an
+/// IP address (`[::1]` for IPv6), and the port a number, as `runserver`
+/// takes them. Whether the name resolves is found out when the server binds.
+fn parse_addr(text: &str) -> Result<String, String> {
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!(
+            "{text:?} has no port: give HOST:PORT, such as 127.0.0.1:8000"
+        ));
+    };
+    if host.is_empty() {
+        return Err(format!(
+            "{text:?} has no host: give HOST:PORT, such as 127.0.0.1:8000"
+        ));
+    }
+    port.parse::<u16>()
+        .map_err(|_| format!("{port:?} is not a port number (0 to 65535)"))?;
+    Ok(text.to_owned())
+}
+
+/// How much a client may ask of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a client may take to send a request's headers (and how long
+    /// an idle connection stays open). A client that sends half a request
+    /// and then nothing would otherwise hold its connection for ever.
+    pub header_read_timeout: Duration,
+    /// The largest request head (request line and headers) accepted; a larger
+    /// one gets 431 Request Header Fields Too Large. Browsers keep cookies
+    /// to 4 KB each and send far less than this in all.
+    pub max_header_size: usize,
+    /// How long Ctrl-C waits for requests in flight before it closes what is
+    /// left.
+    pub shutdown_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_header_size: 32 * 1024,
+            shutdown_deadline: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Sends log lines to stderr, at the level `RUST_LOG` names (`info` if it
-/// names none: one line per request). Calling it again does nothing.
+/// names none: one line per request), in colour only on a terminal.
+/// Calling it again does nothing.
 pub fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(io::stderr().is_terminal())
         .with_writer(io::stderr)
         .try_init();
 }
@@ -46,7 +111,7 @@ pub async fn serve_with<E: Display>(
     app: impl AsyncFnOnce() -> Result<Router, E>,
 ) -> ExitCode {
     init_logging();
-    let listener = match bind(args.addr).await {
+    let listener = match bind(&args.addr).await {
         Ok(listener) => listener,
         Err(err) => return failure(err),
     };
@@ -58,13 +123,8 @@ pub async fn serve_with<E: Display>(
         Ok(addr) => println!("Listening on http://{addr}/rango/"),
         Err(err) => return failure(err),
     }
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => failure(format_args!("server stopped: {err}")),
-    }
+    run(listener, app, Limits::default(), shutdown_signal()).await;
+    ExitCode::SUCCESS
 }
 
 /// Prints `error: {err}` and gives the failing exit code.
@@ -73,17 +133,19 @@ fn failure(err: impl Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Listens on `addr`.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, CannotListen> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|err| CannotListen { addr, err })
+/// Listens on `addr` (`HOST:PORT`; a name is looked up, and the first of
+/// its addresses that can be bound is used).
+pub async fn bind(addr: &str) -> Result<TcpListener, CannotListen> {
+    TcpListener::bind(addr).await.map_err(|err| CannotListen {
+        addr: addr.to_owned(),
+        err,
+    })
 }
 
 /// The address is taken, or not ours to take.
 #[derive(Debug)]
 pub struct CannotListen {
-    addr: SocketAddr,
+    addr: String,
     err: io::Error,
 }
 
@@ -94,6 +156,60 @@ impl Display for CannotListen {
 }
 
 impl std::error::Error for CannotListen {}
+
+/// Serves `app` on `listener` within `limits` until `shutdown` resolves;
+/// then stops taking connections, lets the requests in flight finish for
+/// up to `limits.shutdown_deadline`, and closes whatever is left.
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_size);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors, say: wait for some to close
+                    // rather than spin.
+                    tracing::warn!(%err, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app
+            .clone()
+            .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let open = connections.count();
+    if tokio::time::timeout(limits.shutdown_deadline, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open,
+            "requests still in flight after {:?}: closing their connections",
+            limits.shutdown_deadline
+        );
+    }
+}
 
 /// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.
 async fn shutdown_signal() {
@@ -120,15 +236,21 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
+    use axum::routing::get;
     use clap::Parser;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::oneshot;
 
     use super::*;
 
     #[tokio::test]
     async fn a_port_in_use_is_a_one_line_error() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = taken.local_addr().unwrap();
-        let err = bind(addr).await.unwrap_err().to_string();
+        let addr = taken.local_addr().unwrap().to_string();
+        let err = bind(&addr).await.unwrap_err().to_string();
         assert!(
             err.starts_with(&format!("cannot listen on {addr}: ")),
             "{err}"
@@ -142,11 +264,153 @@ mod tests {
         serve: ServeArgs,
     }
 
+    fn addr(text: &str) -> Result<String, String> {
+        Args::try_parse_from(["rango", "--addr", text])
+            .map(|args| args.serve.addr)
+            .map_err(|err| err.to_string())
+    }
+
     #[test]
-    fn a_bad_address_is_rejected_by_the_parser() {
-        let err = Args::try_parse_from(["rango", "--addr", "not-an-address"]).unwrap_err();
-        assert!(err.to_string().contains("--addr"), "{err}");
-        let args = Args::try_parse_from(["rango"]).unwrap();
-        assert_eq!(args.serve.addr.to_string(), "127.0.0.1:8000");
+    fn the_address_is_host_and_port() {
+        assert_eq!(
+            Args::try_parse_from(["rango"]).unwrap().serve.addr,
+            "127.0.0.1:8000"
+        );
+        for good in [
+            "localhost:8000",
+            "127.0.0.1:0",
+            "[::1]:8000",
+            "example.org:80",
+        ] {
+            assert_eq!(addr(good).as_deref(), Ok(good));
+        }
+        for (bad, why) in [
+            ("not-an-address", "has no port"),
+            (":8000", "has no host"),
+            ("localhost:http", "is not a port number"),
+            ("localhost:99999", "is not a port number"),
+        ] {
+            let err = addr(bad).unwrap_err();
+            assert!(err.contains("--addr"), "{bad}: {err}");
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_name_is_looked_up() {
+        let listener = bind("localhost:0").await.unwrap();
+        assert!(listener.local_addr().unwrap().ip().is_loopback());
+    }
+
+    /// A server on a free port with `limits`, stopped by sending on the
+    /// returned channel; the task ends when the server has stopped.
+    async fn start(limits: Limits) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let app = Router::new().route("/", get(|| async { "hello" }));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(run(listener, app, limits, async {
+            stopped.await.ok();
+        }));
+        (addr, stop, task)
+    }
+
+    /// Sends `request` on a new connection and reads until the server
+    /// closes it, or for at most `wait`: what came back, and whether it
+    /// was closed.
+    async fn exchange(addr: &str, request: &[u8], wait: Duration) -> (String, bool) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        let closed = tokio::time::timeout(wait, stream.read_to_end(&mut answer))
+            .await
+            .is_ok();
+        (String::from_utf8_lossy(&answer).into_owned(), closed)
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_half_way_through_its_headers_is_cut_off() {
+        let limits = Limits {
+            header_read_timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let (addr, _stop, _task) = start(limits).await;
+        let started = Instant::now();
+        let (_, closed) = exchange(
+            &addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\n",
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(closed, "still open after 5 s");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // Meanwhile, and after, others are served.
+        let (answer, _) = exchange(
+            &addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn headers_larger_than_the_limit_get_431() {
+        let (addr, _stop, _task) = start(Limits::default()).await;
+        let cookie = "a".repeat(420 * 1024);
+        let request = format!("GET / HTTP/1.1\r\nHost: x\r\nCookie: c={cookie}\r\n\r\n");
+        let (answer, closed) = exchange(&addr, request.as_bytes(), Duration::from_secs(5)).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large"),
+            "{answer}"
+        );
+        assert!(closed);
+        // A browser-sized cookie header is fine.
+        let cookie = "a".repeat(8 * 1024);
+        let request =
+            format!("GET / HTTP/1.1\r\nHost: x\r\nCookie: c={cookie}\r\nConnection: close\r\n\r\n");
+        let (answer, _) = exchange(&addr, request.as_bytes(), Duration::from_secs(5)).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_for_a_stuck_client_at_most_the_deadline() {
+        let limits = Limits {
+            header_read_timeout: Duration::from_secs(60),
+            shutdown_deadline: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (addr, stop, task) = start(limits).await;
+        let mut stuck = TcpStream::connect(&addr).await.unwrap();
+        stuck.write_all(b"GET / HTTP/1.1\r\nHo").await.unwrap();
+        // Let the server take the connection before it is told to stop.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the server stopped")
+            .unwrap();
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(250), "it waited: {took:?}");
+        assert!(took < Duration::from_secs(2), "but not for ever: {took:?}");
+        // And it no longer listens.
+        assert!(TcpStream::connect(&addr).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn shutdown_is_immediate_when_nothing_is_in_flight() {
+        let (addr, stop, task) = start(Limits::default()).await;
+        let (answer, _) = exchange(
+            &addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        let started = Instant::now();
+        stop.send(()).unwrap();
+        task.await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 }

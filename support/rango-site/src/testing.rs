@@ -32,14 +32,15 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    stopped.await.ok();
-                })
-                .await
-                .unwrap();
-        });
+        // Served as `cargo run` serves it, with the same limits.
+        let task = tokio::spawn(crate::serve::run(
+            listener,
+            router,
+            crate::serve::Limits::default(),
+            async {
+                stopped.await.ok();
+            },
+        ));
         // `localhost`, not 127.0.0.1: it is the name cookie jars treat as a real host.
         let base = format!("http://localhost:{port}");
         Self { base, stop, task }
@@ -231,7 +232,10 @@ impl Running {
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = stdout.next().unwrap().unwrap();
+        let Some(Ok(first)) = stdout.next() else {
+            let status = child.wait().unwrap();
+            panic!("the server printed no `Listening on` line, and exited: {status}");
+        };
         let url = first
             .strip_prefix("Listening on ")
             .expect(&first)
