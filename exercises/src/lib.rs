@@ -1,8 +1,8 @@
 //! Rango, the chapter's exercises: the stage 3 site (the visit counter in a
 //! server-side session), with the two places you work on split out.
 //!
-//! - Exercise 1, `src/cookies_set.rs`: read the cookies a response sets, and
-//!   so prove that the browser gets `sessionid` and nothing else.
+//! - Exercise 1, `src/only_sessionid.rs`: write the check that proves a
+//!   browser is given `sessionid` and nothing else.
 //! - Exercise 2, `src/about.rs` and `templates/rango/about.html`: the About
 //!   page shows the visit count.
 //!
@@ -14,8 +14,8 @@
 // solution/ in their place (CI checks both); leave these lines as they are.
 #[cfg_attr(feature = "solution", path = "../solution/about.rs")]
 mod about;
-#[cfg_attr(feature = "solution", path = "../solution/cookies_set.rs")]
-pub mod cookies_set;
+#[cfg_attr(feature = "solution", path = "../solution/only_sessionid.rs")]
+pub mod only_sessionid;
 // ANCHOR_END: exercise_modules
 
 use axum::Router;

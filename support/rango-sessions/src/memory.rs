@@ -1,12 +1,11 @@
 //! Sessions in this process's memory: Django's `cache` backend over the
 //! local-memory cache. Fast, gone on restart, and bounded.
 
-use std::time::{Duration, Instant};
+use std::num::NonZero;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use moka::Expiry;
-use moka::future::Cache;
-use moka::policy::EvictionPolicy;
+use lru::LruCache;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -15,83 +14,68 @@ use tower_sessions::session_store::{self, SessionStore};
 /// most: about 12 MB of them.
 pub const MEMORY_CAPACITY: u64 = 10_000;
 
-/// Sessions in a Moka cache of at most `capacity` sessions, each dropped
-/// when its expiry passes.
+/// Sessions in a map of at most `capacity` sessions; when it is full, the
+/// session used least recently goes first (LRU). An expired session is
+/// never served, and is dropped when it is next asked for.
 ///
 /// Every request without a cookie may start a session, as in Django, so a
-/// store with no bound grows with every such request. When this one is
-/// full, the session used least recently goes first: least recently used
-/// (LRU), not Moka's default, which would rather turn away a new session
-/// than drop one that was used more often. tower-sessions' own
-/// `MemoryStore` has no bound and never deletes an expired session, and the
-/// `tower-sessions-moka-store` crate cannot be told which to drop: hence
-/// these few lines.
+/// store with no bound grows with every such request. tower-sessions' own
+/// `MemoryStore` has no bound (and keeps expired sessions for ever), and the
+/// `tower-sessions-moka-store` crate cannot be told to drop the least
+/// recently used session: it would rather turn a new one away. Hence these
+/// few lines over the `lru` crate. One lock for the whole map is enough: it
+/// is held for a lookup or an insert, never across an `.await`.
 #[derive(Debug, Clone)]
-pub struct MemoryStore(Cache<Id, Record>);
+pub struct MemoryStore(Arc<Mutex<LruCache<Id, Record>>>);
 
 impl MemoryStore {
-    /// A store of at most `capacity` sessions.
+    /// A store of at most `capacity` sessions (at least one).
     pub fn new(capacity: u64) -> Self {
-        Self(
-            Cache::builder()
-                .max_capacity(capacity)
-                .eviction_policy(EvictionPolicy::lru())
-                .expire_after(UntilExpiry)
-                .build(),
-        )
+        let capacity = usize::try_from(capacity)
+            .ok()
+            .and_then(NonZero::new)
+            .unwrap_or(NonZero::<usize>::MIN);
+        Self(Arc::new(Mutex::new(LruCache::new(capacity))))
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, LruCache<Id, Record>> {
+        // A request that panicked holding the lock left the map whole.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let mut sessions = self.sessions();
         // A new session never takes the place of one already there.
-        while self.0.contains_key(&record.id) {
+        while sessions.contains(&record.id) {
             record.id = Id::default();
         }
-        self.0.insert(record.id, record.clone()).await;
+        sessions.put(record.id, record.clone());
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.0.insert(record.id, record.clone()).await;
+        self.sessions().put(record.id, record.clone());
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        Ok(self.0.get(id).await)
+        let mut sessions = self.sessions();
+        let Some(record) = sessions.get(id) else {
+            return Ok(None);
+        };
+        if record.expiry_date <= OffsetDateTime::now_utc() {
+            sessions.pop(id);
+            return Ok(None);
+        }
+        Ok(Some(record.clone()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.0.invalidate(id).await;
+        self.sessions().pop(id);
         Ok(())
-    }
-}
-
-/// Keeps each session in the cache until its expiry date.
-struct UntilExpiry;
-
-impl UntilExpiry {
-    fn left(record: &Record) -> Duration {
-        (record.expiry_date - OffsetDateTime::now_utc())
-            .try_into()
-            .unwrap_or(Duration::ZERO)
-    }
-}
-
-impl Expiry<Id, Record> for UntilExpiry {
-    fn expire_after_create(&self, _: &Id, record: &Record, _: Instant) -> Option<Duration> {
-        Some(Self::left(record))
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &Id,
-        record: &Record,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(Self::left(record))
     }
 }
 
@@ -117,15 +101,11 @@ mod tests {
             let mut session = record(60);
             store.create(&mut session).await.unwrap();
             ids.push(session.id);
-            // Moka records uses in the background: let it catch up.
-            store.0.run_pending_tasks().await;
         }
         // The first is used again: now the second is the least recent.
         assert!(store.load(&ids[0]).await.unwrap().is_some());
-        store.0.run_pending_tasks().await;
         let mut newest = record(60);
         store.create(&mut newest).await.unwrap();
-        store.0.run_pending_tasks().await;
 
         assert!(store.load(&newest.id).await.unwrap().is_some(), "new: kept");
         assert!(store.load(&ids[0]).await.unwrap().is_some(), "used: kept");
@@ -133,7 +113,7 @@ mod tests {
             store.load(&ids[1]).await.unwrap().is_none(),
             "least recent: gone"
         );
-        assert_eq!(store.0.entry_count(), 3);
+        assert_eq!(store.sessions().len(), 3);
     }
 
     #[tokio::test]
@@ -142,8 +122,7 @@ mod tests {
         for _ in 0..1000 {
             store.create(&mut record(60)).await.unwrap();
         }
-        store.0.run_pending_tasks().await;
-        assert_eq!(store.0.entry_count(), 100);
+        assert_eq!(store.sessions().len(), 100);
     }
 
     #[tokio::test]
@@ -152,5 +131,6 @@ mod tests {
         let mut expired = record(-1);
         store.create(&mut expired).await.unwrap();
         assert!(store.load(&expired.id).await.unwrap().is_none());
+        assert!(store.sessions().is_empty(), "and dropped");
     }
 }

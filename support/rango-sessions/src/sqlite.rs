@@ -676,6 +676,11 @@ mod tests {
             let err = store.save(&record).await.unwrap_err().to_string();
             assert!(err.contains("was deleted or replaced"), "{err}");
             assert!(store.create(&mut record.clone()).await.is_err());
+            // What the log says, as the book shows it.
+            rango_site::testing::transcript::Transcript::new()
+                .output(&err)
+                .shown_as(&db, "rango.sqlite3")
+                .check("sqlite-deleted.txt");
         }
     }
 }

@@ -15,6 +15,8 @@ use tokio::task::JoinHandle;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+pub mod transcript;
+
 // ANCHOR: serve
 /// A copy of the app serving on a free port, until [`Server::stop`] (or
 /// until the test ends).

@@ -1,0 +1,222 @@
+//! What the book shows of stage 3, from real runs: `SNAPSHOTS=overwrite
+//! cargo test -p step03-server-sessions --test transcripts` rewrites
+//! `book/src/transcripts/step03-*.txt` after a change.
+//!
+//! Where the book waits ten seconds, the tests move the app's clock
+//! instead: those runs are the app in-process, built from the same flags.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use clap::Parser;
+use rango_sessions::Store;
+use rango_site::testing::transcript::{Transcript, grep, head, port};
+use rango_site::testing::{Running, Server, command, run_to_exit};
+use rango_site::{Clock, Console};
+use reqwest::header::COOKIE;
+use step03_server_sessions::{Args, Config, app};
+
+const BIN: &str = env!("CARGO_BIN_EXE_step03-server-sessions");
+
+const CURL_HEADERS: &str =
+    "curl -s -o /dev/null -D - -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/";
+const CURL_VISITS: &str =
+    "curl -s -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/ | grep visits:";
+
+#[test]
+fn help() {
+    let output = command(BIN).arg("--help").output().unwrap();
+    Transcript::new()
+        .command("cargo run -p step03-server-sessions -- --help")
+        .output(&String::from_utf8(output.stdout).unwrap())
+        .check("step03-help.txt");
+}
+
+#[test]
+fn run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command(BIN);
+    cmd.args(["--visit-interval", "10s"]);
+    let server = Running::start(cmd, dir.path());
+    Transcript::new()
+        .command("cargo run -p step03-server-sessions -- --visit-interval 10s")
+        .output(&format!("Listening on {}", server.url))
+        .on_port(port(&server.url))
+        .check("step03-run.txt");
+    server.stop();
+}
+
+/// Stores that cannot be opened: a Redis nobody runs, a kind there is not.
+#[test]
+fn store_errors() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut t = Transcript::new();
+    for (shown, url) in [
+        (
+            "redis://127.0.0.1:6379",
+            format!("redis://127.0.0.1:{closed}"),
+        ),
+        (
+            "postgres://localhost/rango",
+            "postgres://localhost/rango".to_owned(),
+        ),
+    ] {
+        let (success, stderr) =
+            run_to_exit(command(BIN).args(["--addr", "127.0.0.1:0", "--session-store", &url]));
+        assert!(!success);
+        t.command(&format!(
+            "cargo run -p step03-server-sessions -- --session-store {shown}"
+        ))
+        .output(&stderr);
+    }
+    t.shown_as(&format!("127.0.0.1:{closed}"), "127.0.0.1:6379")
+        .check("step03-store-errors.txt");
+}
+
+/// The counter with curl, in a `SQLite` file: two visits at once, one ten
+/// seconds later, what the cookie page shows, and what the file holds.
+#[tokio::test]
+async fn the_counter_with_curl() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rango.sqlite3");
+    let args = Args::try_parse_from(["step03", "--visit-interval", "10s"]).unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
+    let (console, _) = Console::buffer();
+    let config = Config {
+        console,
+        clock: clock.clone(),
+        visit_interval: args.visit_interval,
+        store: Store::open(&format!("sqlite://{}", db.display()), false)
+            .await
+            .unwrap(),
+        secure_cookies: false,
+    };
+    let server = Server::start(app(config)).await;
+    let (curl, _) = rango_site::testing::browser_with_jar();
+    let index = server.url("/rango/");
+
+    let mut t = Transcript::new();
+    for _ in 0..2 {
+        let response = curl.get(&index).send().await.unwrap();
+        t.command(CURL_HEADERS).output(&head(&response));
+    }
+    t.on_port(port(&server.base)).check("step03-curl.txt");
+
+    clock.advance(TimeDelta::seconds(10));
+    let page = curl.get(&index).send().await.unwrap().text().await.unwrap();
+    let cookies = curl
+        .get(server.url("/rango/cookies/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = grep(&cookies, "<td>") + &grep(&cookies, "keeps this record");
+    let mut t = Transcript::new();
+    t.command("sleep 10")
+        .command(CURL_VISITS)
+        .output(&grep(&page, "visits:"))
+        .command(
+            "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep -E \"<td>|keeps this record\"",
+        )
+        .output(&shown);
+    t.check("step03-cookies-page.txt");
+
+    // What `sqlite3` shows of the table.
+    let rows: Vec<String> = rusqlite::Connection::open(&db)
+        .unwrap()
+        .prepare("select id, expiry_date, datetime(expiry_date, 'unixepoch') from sessions")
+        .unwrap()
+        .query_map((), |row| {
+            Ok(format!(
+                "{}|{}|{}",
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut t = Transcript::new();
+    t.command(
+        "sqlite3 rango.sqlite3 \"select id, expiry_date, datetime(expiry_date, 'unixepoch') from sessions\"",
+    )
+    .output(&rows.join("\n"));
+    // The id as the cookie would show it, and the expiry as a number.
+    let id = rows[0].split('|').next().unwrap().to_owned();
+    let expiry = rows[0].split('|').nth(1).unwrap().to_owned();
+    t.shown_as(&id, "[SESSION_ID]")
+        .shown_as(&expiry, "[EXPIRY]")
+        .check("step03-sqlite.txt");
+}
+
+/// A session id the store does not know: a new session, and a warning in
+/// the log.
+#[tokio::test]
+async fn a_made_up_session_id() {
+    let mut child = command(BIN)
+        .args(["--addr", "127.0.0.1:0", "--session-store", "memory"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .unwrap()
+        .to_owned();
+    let mut t = Transcript::new();
+    for made_up in ["I-made-this-one-up-1234", "AAAAAAAAAAAAAAAAAAAAAA"] {
+        let response = reqwest::Client::new()
+            .get(&url)
+            .header(COOKIE, format!("sessionid={made_up}"))
+            .send()
+            .await
+            .unwrap();
+        t.command(&format!(
+            "curl -s -o /dev/null -D - -b 'sessionid={made_up}' http://127.0.0.1:8000/rango/ | grep set-cookie"
+        ))
+        .output(&grep(&head(&response), "set-cookie"));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    t.check("step03-made-up-id.txt");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    Transcript::new()
+        .output(&grep(&log, "WARN"))
+        .check("step03-made-up-id-log.txt");
+}
+
+/// `--secure-cookies`, as a site served over HTTPS sets it.
+#[tokio::test]
+async fn secure_cookies() {
+    let mut cmd = command(BIN);
+    cmd.args(["--session-store", "memory", "--secure-cookies"]);
+    let server = Running::start(cmd, &std::env::temp_dir());
+    let response = reqwest::get(&server.url).await.unwrap();
+    Transcript::new()
+        .command("cargo run -p step03-server-sessions -- --secure-cookies")
+        .command("curl -s -o /dev/null -D - http://127.0.0.1:8000/rango/ | grep set-cookie")
+        .output(&grep(&head(&response), "set-cookie"))
+        .check("step03-secure.txt");
+    server.stop();
+}

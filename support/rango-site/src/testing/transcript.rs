@@ -1,0 +1,178 @@
+//! What the book and the README show of a run (commands, their output,
+//! response headers), checked against a run the tests make, so that a
+//! changed flag or message fails `cargo test` until the book follows.
+//!
+//! Each transcript is a file in `book/src/transcripts/`, which the book
+//! includes. A test builds the same text from a real run and compares:
+//! on a difference it fails and shows it; `SNAPSHOTS=overwrite cargo test`
+//! writes the new text instead (then read the page that includes it). What
+//! changes from run to run is masked: `[SESSION_ID]`, `[SIGNATURE]`,
+//! `[SHORT_ID]`, `[TIME]`, `[DATE]`, `[MS]`. The tests run servers on free
+//! ports; a transcript shows the default one, 8000.
+//!
+//! The tests do not call curl or sqlite3 (a machine with only Rust has
+//! neither): they make the same requests and queries, and print them as
+//! those tools do.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use snapbox::{Assert, Data, Redactions};
+
+/// A transcript being written: commands and what they printed.
+#[derive(Debug, Default)]
+pub struct Transcript {
+    /// Each command, and each output: `(is_command, text)`.
+    parts: Vec<(bool, String)>,
+    /// What the run printed that the book shows otherwise (a free port as
+    /// the default one, say): `(printed, shown)`.
+    shown_as: Vec<(String, String)>,
+}
+
+impl Transcript {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Shows the server that ran on `port` as the default one, 8000.
+    pub fn on_port(&mut self, port: u16) -> &mut Self {
+        for host in ["127.0.0.1", "localhost"] {
+            self.shown_as(&format!("{host}:{port}"), "127.0.0.1:8000");
+        }
+        self
+    }
+
+    /// Shows `printed` as `shown`.
+    pub fn shown_as(&mut self, printed: &str, shown: &str) -> &mut Self {
+        self.shown_as.push((printed.to_owned(), shown.to_owned()));
+        self
+    }
+
+    /// `$ line`, as typed at the prompt.
+    pub fn command(&mut self, line: &str) -> &mut Self {
+        self.parts.push((true, format!("$ {line}\n")));
+        self
+    }
+
+    /// What the last command printed (a final newline is added if missing).
+    pub fn output(&mut self, text: &str) -> &mut Self {
+        let mut text = text.to_owned();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        self.parts.push((false, text));
+        self
+    }
+
+    /// Fails unless the text, shown as asked and with what changes from run
+    /// to run masked in the outputs, is `book/src/transcripts/{name}`.
+    #[track_caller]
+    pub fn check(&self, name: &str) {
+        // Masked here, not matched: the file then holds the masks, and a
+        // rewrite writes them again. Commands are shown as typed.
+        let redactions = redactions();
+        let text: String = self
+            .parts
+            .iter()
+            .map(|(is_command, text)| {
+                let mut text = text.clone();
+                for (printed, shown) in &self.shown_as {
+                    text = text.replace(printed, shown);
+                }
+                if *is_command {
+                    text
+                } else {
+                    redactions.redact(&text)
+                }
+            })
+            .collect();
+        Assert::new()
+            .action_env("SNAPSHOTS")
+            .eq(text, Data::read_from(&path(name), None).raw());
+    }
+}
+
+/// The file a transcript lives in.
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../book/src/transcripts")
+        .join(name)
+}
+
+/// What changes from one run to the next, and what stands for it.
+fn redactions() -> Redactions {
+    let pattern = |text: &str| regex::Regex::new(text).unwrap();
+    let mut redactions = Redactions::new();
+    redactions
+        .extend([
+            // A session id: 22 characters of URL-safe base64.
+            ("[SESSION_ID]", pattern(r"sessionid=(?<redacted>[A-Za-z0-9_-]{22})\b")),
+            // A cookie's signature: 32 bytes of base64, percent-encoded.
+            (
+                "[SIGNATURE]",
+                pattern(r"=(?<redacted>(?:[A-Za-z0-9+/]|%2B|%2F){43}(?:=|%3D))"),
+            ),
+            // An RFC 3339 time, as a cookie or a log line holds it (`:`
+            // maybe as `%3A`), or as a person reads it.
+            (
+                "[TIME]",
+                pattern(
+                    r"\d{4}-\d\d-\d\d(?:T| )\d\d(?::|%3A)\d\d(?::|%3A)\d\d(?:\.\d+)?(?:Z|\+00:00| UTC)?",
+                ),
+            ),
+            // The start of a session id, as the cookie page shows it.
+            ("[SHORT_ID]", pattern(r"<code>(?<redacted>[A-Za-z0-9_-]{6})…</code>")),
+            // How long a request took, in a log line.
+            ("[MS]", pattern(r"latency=(?<redacted>\d+) ms")),
+            // An HTTP date.
+            (
+                "[DATE]",
+                pattern(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT"),
+            ),
+        ])
+        .unwrap();
+    redactions
+}
+
+/// A response's status line and headers, as `curl -s -o /dev/null -D -`
+/// prints them, and the blank line that ends them. Several headers of one
+/// name (`set-cookie`) are shown sorted: a server may send them in any
+/// order, and axum-extra's cookie jar does, from one run to the next.
+pub fn head(response: &reqwest::Response) -> String {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\n",
+        response.status().as_u16(),
+        response.status().canonical_reason().unwrap_or_default()
+    );
+    for name in response.headers().keys() {
+        let mut values: Vec<_> = response
+            .headers()
+            .get_all(name)
+            .iter()
+            .map(|value| value.to_str().unwrap_or("?"))
+            .collect();
+        values.sort_unstable();
+        for value in values {
+            writeln!(head, "{name}: {value}").unwrap();
+        }
+    }
+    head.push('\n');
+    head
+}
+
+/// The lines of `text` that contain `pattern`, as `grep PATTERN` prints them.
+pub fn grep(text: &str, pattern: &str) -> String {
+    let mut found = String::new();
+    for line in text.lines().filter(|line| line.contains(pattern)) {
+        found.push_str(line);
+        found.push('\n');
+    }
+    found
+}
+
+/// The port of a `http://HOST:PORT/...` URL.
+pub fn port(url: &str) -> u16 {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host_port = rest.split('/').next().unwrap_or_default();
+    host_port.rsplit_once(':').unwrap().1.parse().unwrap()
+}
