@@ -11,6 +11,10 @@ Checks:
 2. The built HTML under book/build contains no unresolved `{{#`.
 3. Every internal link (an href to a relative .html or .md page, or a bare
    #fragment) points to a page that exists, and its #fragment to an id in it.
+4. Shown output is never typed in by hand: a ```console or ```text block
+   holds only commands (`$ ...`) or includes of transcripts/, the files the
+   tests write from real runs (rango_site::testing::transcript).
+5. No word limits are checked here; `book/words.py` counts them.
 
 Exits 0 when all is well; otherwise prints every problem and exits 1.
 """
@@ -87,6 +91,28 @@ def check_includes(md: Path, problems: list[str], depth: int = 0) -> None:
             check_includes(target, problems, depth + 1)
 
 
+FENCE = re.compile(r"^(\s*)```(\w*)")
+
+
+def check_shown_output(md: Path, problems: list[str]) -> None:
+    """Console and text blocks: commands, or transcripts, nothing typed."""
+    lines = md.read_text(encoding="utf-8").splitlines()
+    language = None
+    for number, line in enumerate(lines, 1):
+        fence = FENCE.match(line)
+        if fence:
+            language = None if language is not None else fence.group(2)
+            continue
+        if language not in ("console", "text") or not line.strip():
+            continue
+        if line.startswith("$ ") or re.fullmatch(r"\{\{#include transcripts/[\w.-]+\}\}", line.strip()):
+            continue
+        problems.append(
+            f"{rel(md)}:{number}: output typed into a ```{language} block: "
+            f"include it from transcripts/ instead ({line.strip()[:60]!r})"
+        )
+
+
 class PageParser(HTMLParser):
     """Collects the ids defined in a page and the hrefs of its links."""
 
@@ -143,6 +169,7 @@ def main() -> int:
     problems: list[str] = []
     for md in sorted(SRC.rglob("*.md")):
         check_includes(md, problems)
+        check_shown_output(md, problems)
     if not (BUILD / "index.html").is_file():
         problems.append(f"{rel(BUILD)}/index.html missing: run `mdbook build book` first")
     else:

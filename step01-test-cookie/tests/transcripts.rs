@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 
 use rango_site::testing::transcript::{Transcript, head, port};
-use rango_site::testing::{command, cookieless_browser, run_to_exit};
+use rango_site::testing::{Running, command, cookieless_browser, run_to_exit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step01-test-cookie");
 
@@ -17,6 +17,18 @@ fn help() {
         .command("cargo run -p step01-test-cookie -- --help")
         .output(&String::from_utf8(output.stdout).unwrap())
         .check("step01-help.txt");
+}
+
+/// The server started as the book starts it: the line it prints.
+#[test]
+fn run() {
+    let server = Running::start(command(BIN), &std::env::temp_dir());
+    Transcript::new()
+        .command("cargo run -p step01-test-cookie")
+        .output(&format!("Listening on {}", server.url))
+        .on_port(port(&server.url))
+        .check("step01-run.txt");
+    server.stop();
 }
 
 #[test]

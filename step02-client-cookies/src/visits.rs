@@ -287,6 +287,7 @@ pub fn format_last_visit(time: DateTime<Utc>) -> String {
 }
 // ANCHOR_END: parsing
 
+// ANCHOR: rejected
 /// Why the cookies that came back were not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejected {
@@ -312,8 +313,9 @@ impl fmt::Display for Rejected {
             Self::SentTwice(name) => write!(f, "{name} was sent more than once"),
             Self::Unreadable(name) => write!(
                 f,
-                "{name} was sent but not accepted by the cookie jar \
-                 (bytes that are not visible ASCII, or a signature that does not match)"
+                "{name} was sent but not accepted by the cookie jar (bytes that are \
+                 not visible ASCII, a value that does not decode, or a signature that \
+                 does not match)"
             ),
             Self::Missing(name) => write!(f, "{name} is missing while the other cookie is there"),
             Self::NotACount(value) => {
@@ -346,6 +348,7 @@ impl fmt::Display for Shown<'_> {
         }
     }
 }
+// ANCHOR_END: rejected
 
 // ANCHOR: cookie
 /// How long the browser keeps the visit cookies: a year from the last visit.

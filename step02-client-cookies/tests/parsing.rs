@@ -94,6 +94,7 @@ fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(byte, 0..200)
 }
 
+// ANCHOR: proptests
 proptest! {
     #[test]
     fn parse_visits_never_panics(value in any::<String>()) {
@@ -137,3 +138,4 @@ proptest! {
         prop_assert!(handle(header.as_bytes(), signed) >= 1);
     }
 }
+// ANCHOR_END: proptests

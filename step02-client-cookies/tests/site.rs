@@ -380,6 +380,7 @@ async fn an_edited_count_is_believed_plain_and_rejected_signed() {
 }
 // ANCHOR_END: tampering
 
+// ANCHOR: mixed
 /// Signed cookies from different answers cannot be mixed: the count and the
 /// time are signed together, so the newest count cannot travel with the
 /// oldest time (which would count every request as a new visit).
@@ -425,6 +426,7 @@ async fn signed_counts_and_times_cannot_be_mixed() {
         }
     }
 }
+// ANCHOR_END: mixed
 
 /// A `Cookie` header that sends back `cookies`.
 fn cookie_header(cookies: &BTreeMap<String, String>) -> String {

@@ -12,7 +12,7 @@ use axum_extra::extract::cookie::Key;
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
 use rango_site::testing::transcript::{Transcript, grep, head, port};
-use rango_site::testing::{Running, Server, command, run_to_exit};
+use rango_site::testing::{Running, Server, command, cookieless_browser, cookies_in, run_to_exit};
 use rango_site::{Clock, Console};
 use reqwest::header::COOKIE;
 use step02_client_cookies::{Args, Config, SECRET_KEY_MIN_LEN, app};
@@ -78,6 +78,19 @@ impl Curl {
         self.client.get(url).send().await.unwrap()
     }
 
+    /// The `Cookie` header `-b jar.txt` sends to `base`, the cookies in
+    /// the order of their names (curl has an order of its own; a
+    /// transcript needs one that does not change from run to run).
+    fn cookie_header(&self, base: &str) -> String {
+        let mut cookies = cookies_in(&self.jar, base);
+        cookies.sort();
+        cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// Sets the cookie `name` in the jar to `value`, as an edit of jar.txt
     /// (or of the cookie in a browser's developer tools) does.
     fn edit(&self, base: &str, name: &str, value: &str) {
@@ -115,6 +128,21 @@ async fn the_counter_with_curl() {
         "visits:",
     ));
     t.check("step02-later.txt");
+
+    // What the browser sent, as the cookies page shows it.
+    let page = cookieless_browser()
+        .get(server.url("/rango/cookies/"))
+        .header(COOKIE, curl.cookie_header(&server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    Transcript::new()
+        .command("curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep \"<td>\"")
+        .output(&grep(&page, "<td>"))
+        .check("step02-cookies-page.txt");
 
     // The edit, done in curl's jar file.
     let mut t = Transcript::new();
@@ -233,4 +261,113 @@ async fn the_log_says_why_a_cookie_was_thrown_away() {
     Transcript::new()
         .output(&grep(&log, "rejected"))
         .check("step02-rejected-log.txt");
+}
+
+/// Signed: a copy of an old cookie, kept and sent again, still passes.
+#[tokio::test]
+async fn an_old_signed_pair_can_be_sent_again() {
+    let (server, clock) = site(
+        &["--visit-interval", "5s", "--signed-cookies"],
+        Some(Key::generate()),
+    )
+    .await;
+    let curl = Curl::new();
+    let index = server.url("/rango/");
+    let visits = async || grep(&curl.get(&index).await.text().await.unwrap(), "visits:");
+    let mut t = Transcript::new();
+    t.command("rm -f jar.txt")
+        .command(CURL_VISITS)
+        .output(&visits().await);
+    let saved = curl.cookie_header(&server.base);
+    t.command("cp jar.txt saved.txt");
+    for _ in 0..2 {
+        clock.advance(TimeDelta::seconds(5));
+        t.command("sleep 5")
+            .command(CURL_VISITS)
+            .output(&visits().await);
+    }
+    let page = cookieless_browser()
+        .get(&index)
+        .header(COOKIE, saved)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    t.command("curl -s -b saved.txt http://127.0.0.1:8000/rango/ | grep visits:")
+        .output(&grep(&page, "visits:"));
+    t.check("step02-replay.txt");
+}
+
+/// Plain cookies that do not hold up, sent by hand, and the log line each
+/// one gets.
+#[tokio::test]
+async fn bad_cookies_and_the_log_lines_they_get() {
+    let mut child = command(BIN)
+        .args(["--addr", "127.0.0.1:0"])
+        .env("RUST_LOG", "info,step02_client_cookies=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .unwrap()
+        .to_owned();
+
+    let time = "last_visit=2026-01-01T00%3A00%3A00.000Z";
+    let nines = "9".repeat(4096);
+    // (what curl is given, what it sends)
+    let cases = [
+        (format!("visits=lots; {time}"), None),
+        ("visits=3; last_visit=yesterday".to_owned(), None),
+        ("visits=3".to_owned(), None),
+        (format!("visits=3; visits=4; {time}"), None),
+        (format!("visits=%0AINFO%20forged; {time}"), None),
+        (
+            format!("visits=$(head -c 4096 /dev/zero | tr '\\0' 9); {time}"),
+            Some(format!("visits={nines}; {time}")),
+        ),
+    ];
+    let client = reqwest::Client::new();
+    let mut t = Transcript::new();
+    for (typed, sent) in cases {
+        let sent = sent.unwrap_or_else(|| typed.clone());
+        let page = client
+            .get(&url)
+            .header(COOKIE, sent)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("visits: 1"), "{typed}");
+        t.command(&format!(
+            "curl -s -b \"{typed}\" http://127.0.0.1:8000/rango/ | grep visits:"
+        ))
+        .output(&grep(&page, "visits:"));
+    }
+    t.check("step02-bad-cookies.txt");
+
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    Transcript::new()
+        .output(&grep(&log, "rejected"))
+        .check("step02-bad-cookies-log.txt");
 }

@@ -6,7 +6,7 @@
 //! instead: those runs are the app in-process, built from the same flags.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
@@ -33,18 +33,93 @@ fn help() {
         .check("step03-help.txt");
 }
 
+/// The binary on a free port in `dir`, with `args`: the child, and the
+/// `Listening on` line it printed.
+fn start(args: &[&str], dir: &std::path::Path) -> (Child, String) {
+    let mut child = command(BIN)
+        .current_dir(dir)
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    (child, first)
+}
+
+/// Stops `child` as Ctrl-C does: what it logged.
+fn stop(mut child: Child) -> String {
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "graceful shutdown exits 0");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    log
+}
+
+/// The first lines of a run: where the sessions are, where the site is.
 #[test]
 fn run() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = command(BIN);
-    cmd.args(["--visit-interval", "10s"]);
-    let server = Running::start(cmd, dir.path());
+    let (child, listening) = start(&["--visit-interval", "10s"], dir.path());
+    let url = listening.trim().strip_prefix("Listening on ").unwrap();
+    let port = port(url);
+    let log = stop(child);
     Transcript::new()
         .command("cargo run -p step03-server-sessions -- --visit-interval 10s")
-        .output(&format!("Listening on {}", server.url))
-        .on_port(port(&server.url))
+        .output(&grep(&log, "sessions ready"))
+        .output(&listening)
+        .on_port(port)
         .check("step03-run.txt");
-    server.stop();
+}
+
+/// A restart: the count goes on in a `SQLite` file, and starts again in
+/// memory. The binary, stopped and started again in one directory, and one
+/// cookie jar, as curl's `jar.txt` is.
+#[tokio::test]
+async fn a_restart() {
+    for (store, name) in [
+        (None, "step03-restart.txt"),
+        (Some("memory"), "step03-restart-memory.txt"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["--visit-interval", "0s"];
+        args.extend(store.iter().flat_map(|store| ["--session-store", store]));
+        let (curl, _) = rango_site::testing::browser_with_jar();
+        let mut t = Transcript::new();
+        let mut ids = Vec::new();
+        for visits in [2, 1] {
+            let mut cmd = command(BIN);
+            cmd.args(&args);
+            let server = Running::start(cmd, dir.path());
+            t.command(&format!(
+                "cargo run -p step03-server-sessions -- {}",
+                args.join(" ")
+            ))
+            .on_port(port(&server.url));
+            for _ in 0..visits {
+                let response = curl.get(&server.url).send().await.unwrap();
+                ids.push(grep(&head(&response), "set-cookie"));
+                let page = response.text().await.unwrap();
+                t.command(CURL_VISITS).output(&grep(&page, "visits:"));
+            }
+            server.stop();
+        }
+        // Every visit counts, so every visit saves and sends the cookie.
+        assert_eq!(ids[0], ids[1], "one session");
+        assert_eq!(ids[1] == ids[2], store.is_none(), "{name}: {ids:?}");
+        t.check(name);
+    }
 }
 
 /// Stores that cannot be opened: a Redis nobody runs, a kind there is not.
@@ -161,16 +236,9 @@ async fn the_counter_with_curl() {
 /// the log.
 #[tokio::test]
 async fn a_made_up_session_id() {
-    let mut child = command(BIN)
-        .args(["--addr", "127.0.0.1:0", "--session-store", "memory"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first
+    let dir = tempfile::tempdir().unwrap();
+    let (child, listening) = start(&["--session-store", "memory"], dir.path());
+    let url = listening
         .trim()
         .strip_prefix("Listening on ")
         .unwrap()
@@ -188,19 +256,8 @@ async fn a_made_up_session_id() {
         ))
         .output(&grep(&head(&response), "set-cookie"));
     }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    let log = stop(child);
     t.check("step03-made-up-id.txt");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
     Transcript::new()
         .output(&grep(&log, "WARN"))
         .check("step03-made-up-id-log.txt");

@@ -30,7 +30,8 @@ pub async fn clearsessions(url: &str) -> Result<String, String> {
         return Ok(
             "The memory store lives inside a running server, and this new process \
              has an empty one: there is nothing here to clear. (A running server \
-             forgets expired sessions by itself.)"
+             never serves an expired session, and drops one when it is next asked \
+             for it or when the store, full, makes room.)"
                 .into(),
         );
     }

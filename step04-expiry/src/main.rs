@@ -7,6 +7,7 @@ use clap::Parser;
 use rango_sessions::clear_expired_every;
 use step04_expiry::{Args, Command, Config, app, clearsessions};
 
+// ANCHOR: main
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -21,3 +22,4 @@ async fn main() -> ExitCode {
     })
     .await
 }
+// ANCHOR_END: main

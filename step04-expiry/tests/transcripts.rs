@@ -4,10 +4,33 @@
 
 use std::time::Duration;
 
-use rango_site::testing::transcript::{Transcript, grep, head};
-use rango_site::testing::{Running, command, run_to_exit};
+use chrono::{TimeDelta, TimeZone, Utc};
+use clap::Parser;
+use rango_site::testing::transcript::{Transcript, grep, head, port};
+use rango_site::testing::{Running, Server, browser_with_jar, command, run_to_exit};
+use rango_site::{Clock, Console};
+use step04_expiry::{Args, Config, app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step04-expiry");
+
+/// The lines of `text` that contain any of `patterns`, as `grep -E "A|B"`
+/// prints them.
+fn grep_any(text: &str, patterns: &[&str]) -> String {
+    let mut found = String::new();
+    for line in text.lines() {
+        if patterns.iter().any(|pattern| line.contains(pattern)) {
+            found.push_str(line);
+            found.push('\n');
+        }
+    }
+    found
+}
+
+/// A response as `curl -s -D -` prints it: the head, then the body.
+async fn headers_and_body(response: reqwest::Response) -> String {
+    let head = head(&response);
+    head + &response.text().await.unwrap()
+}
 
 #[test]
 fn help() {
@@ -18,7 +41,8 @@ fn help() {
         .check("step04-help.txt");
 }
 
-/// The session cookie a first visit gets, persistent and browser-length.
+/// The session cookie a first visit gets, persistent and browser-length,
+/// and what the home page says of it.
 #[tokio::test]
 async fn the_session_cookie_in_each_mode() {
     for (args, name) in [
@@ -32,17 +56,82 @@ async fn the_session_cookie_in_each_mode() {
         cmd.args(["--session-store", "memory"]).args(args);
         let server = Running::start(cmd, &std::env::temp_dir());
         let response = reqwest::get(&server.url).await.unwrap();
+        let text = headers_and_body(response).await;
         let mut line = "cargo run -p step04-expiry".to_owned();
         if !args.is_empty() {
             line = format!("{line} -- {}", args.join(" "));
         }
         Transcript::new()
             .command(&line)
-            .command("curl -s -o /dev/null -D - http://127.0.0.1:8000/rango/ | grep set-cookie")
-            .output(&grep(&head(&response), "set-cookie"))
+            .command(
+                "curl -s -D - http://127.0.0.1:8000/rango/ | grep -E \"set-cookie|session-ends\"",
+            )
+            .output(&grep_any(&text, &["set-cookie", "session-ends"]))
             .check(name);
         server.stop();
     }
+}
+
+/// A visit that changes nothing still keeps the session alive: with a
+/// two-minute cookie age, a visit half a minute after the first is not
+/// counted (a day has not passed), yet the session is saved again and its
+/// cookie sent again with a fresh `Max-Age`. Then what the cookie page shows
+/// of it. The app's clock moves instead of the test waiting; the app is
+/// built from the flags the book shows, over a `SQLite` file of its own.
+#[tokio::test]
+async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("rango.sqlite3").display());
+    let args =
+        Args::try_parse_from(["step04", "--cookie-age", "120", "--session-store", &store]).unwrap();
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
+    let (console, _) = Console::buffer();
+    let config = Config {
+        console,
+        clock: clock.clone(),
+        ..Config::from_args(&args).await.unwrap()
+    };
+    let server = Server::start(app(config)).await;
+    let (curl, _) = browser_with_jar();
+    let shown = ["set-cookie", "visits:", "session-ends"];
+
+    let mut t = Transcript::new();
+    t.command("cargo run -p step04-expiry -- --cookie-age 120");
+    let mut cookies = Vec::new();
+    for wait in [None, Some(30)] {
+        if let Some(seconds) = wait {
+            clock.advance(TimeDelta::seconds(seconds));
+            t.command(&format!("sleep {seconds}"));
+        }
+        let text = headers_and_body(curl.get(server.url("/rango/")).send().await.unwrap()).await;
+        assert!(text.contains("<p>visits: 1</p>"), "{text}");
+        let set_cookie = grep(&text, "set-cookie");
+        assert!(set_cookie.contains("Max-Age=120;"), "{text}");
+        cookies.push(set_cookie.split(';').next().unwrap().to_owned());
+        t.command(&format!(
+            "curl -s -D - -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/ | grep -E \"{}\"",
+            shown.join("|")
+        ))
+        .output(&grep_any(&text, &shown));
+    }
+    assert_eq!(cookies[0], cookies[1], "the same session");
+    t.on_port(port(&server.base)).check("step04-sliding.txt");
+
+    let page = curl
+        .get(server.url("/rango/cookies/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<code>_refreshed_at</code>"), "{page}");
+    Transcript::new()
+        .command(
+            "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep -E \"<td>|keeps this record\"",
+        )
+        .output(&grep_any(&page, &["<td>", "keeps this record"]))
+        .check("step04-refreshed-at.txt");
 }
 
 /// Making sessions expire, and clearing them out: three visitors to a site

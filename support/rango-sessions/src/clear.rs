@@ -32,8 +32,9 @@ impl Store {
     /// A `SQLite` row stays in the file after it expires (it is only never
     /// served again), so expired rows pile up until deleted, a thousand at a
     /// time so that requests' writes go in between. The other stores need no
-    /// help: Moka (memory, and the cache) drops each session when it expires,
-    /// and Redis stores each one with a time to live.
+    /// help: the memory store (and the cache) never serves an expired session
+    /// and drops it when it is next asked for, or when the least recently
+    /// used go to make room; Redis stores each session with a time to live.
     pub async fn clear_expired(&self) -> session_store::Result<Cleared> {
         match &self.sqlite {
             Some(sqlite) => sqlite.delete_expired().await.map(Cleared::Deleted),
@@ -135,7 +136,7 @@ mod tests {
         assert_eq!(sqlite.rows(), 3);
     }
 
-    /// Memory (Moka) drops expired sessions by itself: nothing to clear, and
+    /// Memory drops expired sessions by itself: nothing to clear, and
     /// nothing served.
     #[tokio::test]
     async fn memory_forgets_expired_sessions_by_itself() {

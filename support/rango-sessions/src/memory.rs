@@ -11,7 +11,8 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 /// How many sessions the memory store (and the `--session-cache`) keeps at
-/// most: about 12 MB of them.
+/// most. Stage 3 with a full store measured 13 MB resident, 8 MB more than
+/// idle.
 pub const MEMORY_CAPACITY: u64 = 10_000;
 
 /// Sessions in a map of at most `capacity` sessions; when it is full, the
