@@ -281,6 +281,12 @@ impl Chrome {
         ))
     }
 
+    /// Runs `script` (the body of a function) in the current page and gives
+    /// back what it returns.
+    pub async fn script(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, Vec::new()).await?)
+    }
+
     /// The current page's HTML, as the browser now has it.
     pub async fn source(&self) -> Result<String> {
         Ok(self.client.source().await?)
