@@ -1,7 +1,7 @@
 //! Stage 1 as a learner runs it: the real binary, its output and exit codes.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
 
 use rango_site::testing::{Running, command};
 
@@ -26,14 +26,12 @@ async fn the_binary_prints_its_url_serves_and_stops_on_sigterm() {
     server.stop();
 }
 
-/// Starts the binary with `args` and stderr piped; returns it and the URL
-/// it printed.
+/// Starts the binary with `args`; returns it and the URL it printed.
 fn start(args: &[&str]) -> (Child, String) {
     let mut child = command(BIN)
         .args(args)
-        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut first = String::new();
@@ -48,20 +46,11 @@ fn start(args: &[&str]) -> (Child, String) {
 /// terminal they would).
 #[tokio::test]
 async fn the_log_is_plain_text_when_it_is_not_a_terminal() {
-    let (mut child, url) = start(&["--addr", "127.0.0.1:0"]);
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let mut cmd = command(BIN);
+    cmd.env("RUST_LOG", "info");
+    let server = Running::start_logging(cmd, &std::env::temp_dir());
+    assert_eq!(reqwest::get(&server.url).await.unwrap().status(), 200);
+    let (_, log) = server.finish();
     assert!(log.contains("GET"), "one line per request: {log}");
     assert!(!log.contains('\x1b'), "no colour codes: {log:?}");
 }

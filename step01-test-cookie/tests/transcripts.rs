@@ -2,9 +2,6 @@
 //! cargo test -p step01-test-cookie --test transcripts` rewrites
 //! `book/src/transcripts/step01-*.txt` after a change.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
-
 use rango_site::testing::transcript::{Transcript, head, port};
 use rango_site::testing::{Running, command, cookieless_browser, run_to_exit};
 
@@ -49,20 +46,8 @@ fn a_port_in_use() {
 /// its console, and (on stderr) its log.
 #[tokio::test]
 async fn the_test_cookie_with_curl() {
-    let mut child = command(BIN)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut listening = String::new();
-    stdout.read_line(&mut listening).unwrap();
-    let url = listening
-        .trim()
-        .strip_prefix("Listening on ")
-        .unwrap()
-        .to_owned();
+    let server = Running::start_logging(command(BIN), &std::env::temp_dir());
+    let url = server.url.clone();
     let port = port(&url);
 
     let jar = rango_site::testing::browser();
@@ -93,25 +78,12 @@ async fn the_test_cookie_with_curl() {
     cookieless.on_port(port).check("step01-cookieless.txt");
 
     // Ctrl-C, then all the server printed.
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let mut console = listening;
-    stdout.read_to_string(&mut console).unwrap();
+    let (console, log) = server.finish();
     Transcript::new()
         .command("cargo run -p step01-test-cookie")
         .output(&console)
         .on_port(port)
         .check("step01-console.txt");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
     Transcript::new()
         .output(&log)
         .on_port(port)

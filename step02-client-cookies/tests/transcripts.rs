@@ -5,9 +5,6 @@
 //! Where the book waits five seconds, the tests move the app's clock
 //! instead: those runs are the app in-process, built from the same flags.
 
-use std::io::Read;
-use std::process::Stdio;
-
 use axum_extra::extract::cookie::Key;
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
@@ -223,22 +220,12 @@ async fn signed_cookies_with_curl() {
 #[tokio::test]
 async fn the_log_says_why_a_cookie_was_thrown_away() {
     let key = "k".repeat(SECRET_KEY_MIN_LEN);
-    let mut child = command(BIN)
-        .args(["--addr", "127.0.0.1:0", "--signed-cookies"])
+    let mut cmd = command(BIN);
+    cmd.arg("--signed-cookies")
         .env("RANGO_SECRET_KEY", &key)
-        .env("RUST_LOG", "info,step02_client_cookies=debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("Listening on ")
-        .unwrap()
-        .to_owned();
+        .env("RUST_LOG", "info,step02_client_cookies=debug");
+    let server = Running::start_logging(cmd, &std::env::temp_dir());
+    let url = server.url.clone();
     let response = reqwest::Client::new()
         .get(&url)
         .header(COOKIE, "visits=99")
@@ -246,18 +233,7 @@ async fn the_log_says_why_a_cookie_was_thrown_away() {
         .await
         .unwrap();
     assert!(response.text().await.unwrap().contains("visits: 1"));
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (_, log) = server.finish();
     Transcript::new()
         .output(&grep(&log, "rejected"))
         .check("step02-rejected-log.txt");
@@ -304,21 +280,10 @@ async fn an_old_signed_pair_can_be_sent_again() {
 /// one gets.
 #[tokio::test]
 async fn bad_cookies_and_the_log_lines_they_get() {
-    let mut child = command(BIN)
-        .args(["--addr", "127.0.0.1:0"])
-        .env("RUST_LOG", "info,step02_client_cookies=debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("Listening on ")
-        .unwrap()
-        .to_owned();
+    let mut cmd = command(BIN);
+    cmd.env("RUST_LOG", "info,step02_client_cookies=debug");
+    let server = Running::start_logging(cmd, &std::env::temp_dir());
+    let url = server.url.clone();
 
     let time = "last_visit=2026-01-01T00%3A00%3A00.000Z";
     let nines = "9".repeat(4096);
@@ -355,18 +320,7 @@ async fn bad_cookies_and_the_log_lines_they_get() {
     }
     t.check("step02-bad-cookies.txt");
 
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (_, log) = server.finish();
     Transcript::new()
         .output(&grep(&log, "rejected"))
         .check("step02-bad-cookies-log.txt");

@@ -5,9 +5,6 @@
 //! Where the book waits ten seconds, the tests move the app's clock
 //! instead: those runs are the app in-process, built from the same flags.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Stdio};
-
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
 use rango_sessions::Store;
@@ -33,48 +30,20 @@ fn help() {
         .check("step03-help.txt");
 }
 
-/// The binary on a free port in `dir`, with `args`: the child, and the
-/// `Listening on` line it printed.
-fn start(args: &[&str], dir: &std::path::Path) -> (Child, String) {
-    let mut child = command(BIN)
-        .current_dir(dir)
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    (child, first)
-}
-
-/// Stops `child` as Ctrl-C does: what it logged.
-fn stop(mut child: Child) -> String {
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "graceful shutdown exits 0");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    log
+/// The binary on a free port in `dir`, with `args`, its log kept.
+fn start(args: &[&str], dir: &std::path::Path) -> Running {
+    let mut cmd = command(BIN);
+    cmd.args(args);
+    Running::start_logging(cmd, dir)
 }
 
 /// The first lines of a run: where the sessions are, where the site is.
 #[test]
 fn run() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, listening) = start(&["--visit-interval", "10s"], dir.path());
-    let url = listening.trim().strip_prefix("Listening on ").unwrap();
-    let port = port(url);
-    let log = stop(child);
+    let server = start(&["--visit-interval", "10s"], dir.path());
+    let port = port(&server.url);
+    let (listening, log) = server.finish();
     Transcript::new()
         .command("cargo run -p step03-server-sessions -- --visit-interval 10s")
         .output(&grep(&log, "sessions ready"))
@@ -237,12 +206,8 @@ async fn the_counter_with_curl() {
 #[tokio::test]
 async fn a_made_up_session_id() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, listening) = start(&["--session-store", "memory"], dir.path());
-    let url = listening
-        .trim()
-        .strip_prefix("Listening on ")
-        .unwrap()
-        .to_owned();
+    let server = start(&["--session-store", "memory"], dir.path());
+    let url = server.url.clone();
     let mut t = Transcript::new();
     for made_up in ["I-made-this-one-up-1234", "AAAAAAAAAAAAAAAAAAAAAA"] {
         let response = reqwest::Client::new()
@@ -256,7 +221,7 @@ async fn a_made_up_session_id() {
         ))
         .output(&grep(&head(&response), "set-cookie"));
     }
-    let log = stop(child);
+    let (_, log) = server.finish();
     t.check("step03-made-up-id.txt");
     Transcript::new()
         .output(&grep(&log, "WARN"))

@@ -225,12 +225,22 @@ pub struct Running {
 impl Running {
     /// Starts `command` in `dir` on a free port; returns once it says where
     /// it listens.
-    pub fn start(mut command: Command, dir: &Path) -> Self {
+    pub fn start(command: Command, dir: &Path) -> Self {
+        Self::spawn(command, dir, Stdio::null())
+    }
+
+    /// [`Running::start`], keeping what the server logs on stderr for
+    /// [`Running::finish`].
+    pub fn start_logging(command: Command, dir: &Path) -> Self {
+        Self::spawn(command, dir, Stdio::piped())
+    }
+
+    fn spawn(mut command: Command, dir: &Path, stderr: Stdio) -> Self {
         let mut child = command
             .current_dir(dir)
             .args(["--addr", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -260,10 +270,33 @@ impl Running {
         self.stdout.next().unwrap().unwrap()
     }
 
-    /// Stops the server as Ctrl-C would; it must exit cleanly.
+    /// Stops the server as a service manager would, with SIGTERM; it must
+    /// exit cleanly.
     pub fn stop(mut self) {
+        self.signal("-TERM");
+    }
+
+    /// Stops the server as Ctrl-C would, and gives what it printed: all of
+    /// its console (stdout, from the `Listening on` line), and its log
+    /// (stderr; empty unless started with [`Running::start_logging`]).
+    pub fn finish(mut self) -> (String, String) {
+        self.signal("-INT");
+        let mut console = format!("Listening on {}\n", self.url);
+        for line in self.stdout.by_ref() {
+            console.push_str(&line.unwrap());
+            console.push('\n');
+        }
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut log).unwrap();
+        }
+        (console, log)
+    }
+
+    /// Sends `signal` (`-INT` is Ctrl-C), then waits for a clean exit.
+    fn signal(&mut self, signal: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
