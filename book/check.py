@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Check the book after `mdbook build book`. Python 3 standard library only.
 
-Usage (from the workspace root):  mdbook build book && python3 book/check.py
+Usage (from the workspace root):  book/editions build && python3 book/check.py
+(or `mdbook build book` for the English edition alone; the Russian one, in
+book/build/ru/, is checked whenever it was built).
 
 Checks:
 1. Every {{#include ...}} / {{#rustdoc_include ...}} in book/src names a file
    that exists and, if it names an anchor, that file has both
    `ANCHOR: name` and a later `ANCHOR_END: name`. (mdBook itself only warns
    about a missing file, and silently includes nothing for a missing anchor.)
-2. The built HTML under book/build contains no unresolved `{{#`.
+2. The built HTML under book/build (both editions) contains no unresolved
+   `{{#`.
 3. Every internal link (an href to a relative .html or .md page, or a bare
    #fragment) points to a page that exists, and its #fragment to an id in it.
 4. Shown output is never typed in by hand: a ```console or ```text block

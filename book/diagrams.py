@@ -13,7 +13,8 @@ writes (book/src/performance-results.md), so the two cannot disagree.
 
 Every label is written here in English and in Russian: a page includes the
 SVG of its language (`{{#include diagrams/en/stage1.svg}}`), and the Russian
-edition's ru.po turns that line into the `ru` one. The SVG is inline text, so
+edition's ru.po turns that line into the `ru` one. The same goes for the
+results table: this script writes its Russian twin, performance-results.ru.md. The SVG is inline text, so
 a reader's browser draws it with no script and no network, and its labels
 can be searched and read aloud.
 """
@@ -225,12 +226,12 @@ TIMELINE = {
                 "ru": "До закрытия браузера (--expire-at-browser-close)"},
     "cookie": {"en": "cookie in the browser", "ru": "cookie в браузере"},
     "record": {"en": "record in the store", "ru": "запись в хранилище"},
-    "visits": {"en": "visits", "ru": "визиты"},
+    "visits": {"en": "visits", "ru": "посещения"},
     "new_session": {"en": "a new session", "ru": "новая сессия"},
     "restart": {"en": "browser closed and reopened", "ru": "браузер закрыт и открыт снова"},
     "persistent_note": {
         "en": "Day 22: cookie and record end together, 14 days after the last visit.",
-        "ru": "День 22: cookie и запись кончаются вместе, через 14 дней после последнего визита.",
+        "ru": "День 22: cookie и запись кончаются вместе, через 14 дней после последнего посещения.",
     },
     "browser_note": {
         "en": "Day 5: the cookie goes with the browser. Day 17: the record expires, 14 days",
@@ -238,7 +239,7 @@ TIMELINE = {
     },
     "browser_note2": {
         "en": "after the last visit it saw. Day 24: clearsessions deletes it from the store.",
-        "ru": "после последнего её визита. День 24: clearsessions удаляет её из хранилища.",
+        "ru": "после последнего её посещения. День 24: clearsessions удаляет её из хранилища.",
     },
     "day": {"en": "day", "ru": "день"},
 }
@@ -307,7 +308,7 @@ CHART = {
               "ru": "Запросов в секунду, доля от потолка без сессий (16 соединений)"},
     "step03-server-sessions": {"en": "Stage 3", "ru": "Этап 3"},
     "step04-expiry (refresh every visit)": {"en": "Stage 4, expiry saved on every visit",
-                                            "ru": "Этап 4, срок сохраняется при каждом визите"},
+                                            "ru": "Этап 4, срок сохраняется при каждом посещении"},
     "step04-expiry (default refresh)": {"en": "Stage 4, expiry saved once a minute (default)",
                                         "ru": "Этап 4, срок сохраняется раз в минуту (по умолчанию)"},
     "returning": {"en": "returning", "ru": "вернувшийся"},
@@ -360,6 +361,58 @@ def chart(lang: str, rows: list[tuple[str, str, int]]) -> str:
     return svg(760, height, title, body)
 
 
+# --- the results table, in Russian ---------------------------------------------------
+
+# The fixed sentences of the table support/bench/run writes, and the Russian
+# for them; the numbers and names in them are kept.
+RESULTS_RU = [
+    (r"^<!-- Written by support/bench/run(.*?); do not edit by hand\. -->$",
+     r"<!-- Written by book/diagrams.py from performance-results.md; do not edit by hand. -->"),
+    (r"^Measured on (\S+) (\S+) UTC with `support/bench/run`:$",
+     r"Замерено \1 в \2 UTC с помощью `support/bench/run`:"),
+    (r"^(\d+) CPUs \((.*)\),$", r"процессоров: \1 (\2),"),
+    (r"^wrk with one thread for (\S+) s per scenario on 127\.0\.0\.1, servers built in$",
+     r"wrk в один поток по \1 с на сценарий на 127.0.0.1; серверы собраны"),
+    (r"^release mode and run with `RUST_LOG=warn` \(no line per request\)\.$",
+     r"в режиме release и запущены с `RUST_LOG=warn` (без строки журнала на запрос)."),
+    (r"^A ratio is the figure divided by the ceiling's at the same number of connections\.$",
+     r"Отношение — это значение, делённое на значение потолка при том же числе соединений."),
+    (r"^\| scenario \| conns \| req/s \| of ceiling \| p50 ms \| p99 ms \|$",
+     r"| сценарий | соединений | запросов/с | от потолка | p50, мс | p99, мс |"),
+    (r"^Resident memory \(VmRSS\) of each server:$", r"Резидентная память (VmRSS) каждого сервера:"),
+    (r"^\| server \| idle MiB \| after load MiB \|$",
+     r"| сервер | без нагрузки, МиБ | после нагрузки, МиБ |"),
+    (r"^Build times:$", r"Время сборки:"),
+    (r"^- cold `cargo build --workspace --all-targets` \(empty target directory, crates already downloaded\): (.*) s$",
+     r"- холодная сборка `cargo build --workspace --all-targets` (пустой каталог target, крейты уже скачаны): \1 с"),
+    (r"^- edit-and-check on the exercise: (`.*`) \(builds and runs the checks\): (.*) s$",
+     r"- правка и проверка упражнения: \1 (сборка и запуск проверок): \2 с"),
+]
+
+
+def results_ru(english: str) -> str:
+    out = []
+    for line in english.splitlines():
+        for pattern, russian in RESULTS_RU:
+            if re.match(pattern, line):
+                line = re.sub(pattern, russian, line)
+                break
+        else:
+            if line.startswith("| "):
+                cells = line.split(" | ")
+                label = cells[0][2:]
+                group, _, rest = label.partition(", ")
+                label = ", ".join(part for part in (
+                    {"ceiling (no session layer)": "потолок (без слоя сессий)"}.get(group)
+                    or CHART.get(group, {}).get("ru", group),
+                    say(rest, "ru") if rest else "",
+                ) if part)
+                line = " | ".join(["| " + label, *cells[1:]])
+                line = line.replace("×)", "×)")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 # --- writing and checking --------------------------------------------------------
 
 
@@ -371,6 +424,8 @@ def drawings() -> dict[Path, str]:
             files[OUT / lang / f"{name}.svg"] = stage_diagram(name, lang)
         files[OUT / lang / "stage4-timeline.svg"] = timeline(lang)
         files[OUT / lang / "performance.svg"] = chart(lang, rows)
+    english = (BOOK / "src" / "performance-results.md").read_text(encoding="utf-8")
+    files[BOOK / "src" / "performance-results.ru.md"] = results_ru(english)
     return files
 
 

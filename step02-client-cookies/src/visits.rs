@@ -363,7 +363,8 @@ const VISIT_COOKIE_LIFETIME: time::Duration = time::Duration::days(365);
 /// A visit cookie as the browser should keep it.
 ///
 /// - `Path=/`: sent with every page of the site (axum-extra sets no path, and
-///   the browser would then limit it to `/rango/`).
+///   the browser would then limit it to `/rango`, the path of the page that
+///   set it).
 /// - `HttpOnly`: Django's `set_cookie` leaves these readable by JavaScript,
 ///   but no script on this site reads them (the server shows them on the
 ///   page), and a cookie scripts cannot reach is one an injected script
