@@ -63,3 +63,40 @@ async fn the_address_may_be_a_host_name() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Clients that open a connection and never finish their headers cannot
+/// lock everyone else out, even when there are more of them than the server
+/// may open files: each is cut off after the 10 s header timeout, and a
+/// normal request queued behind them is then answered. (Without the
+/// timeout, that request waits for ever.)
+#[tokio::test]
+async fn clients_that_never_finish_their_headers_cannot_lock_others_out() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    // The binary with at most 64 open files, as under `ulimit -n 64`.
+    let mut sh = std::process::Command::new("sh");
+    sh.args(["-c", &format!("ulimit -n 64 && exec {BIN} \"$@\""), "sh"]);
+    let server = Running::start(sh, &std::env::temp_dir());
+    let addr = server.url.trim_start_matches("http://").split('/').next();
+    let slow: Vec<_> = (0..100)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(addr.unwrap()).unwrap();
+            stream
+                .write_all(b"GET /rango/ HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+
+    let started = Instant::now();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let response = client.get(&server.url).send().await;
+    assert_eq!(response.unwrap().status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(25));
+    drop(slow);
+    server.stop();
+}
