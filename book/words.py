@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prose words per book page, the measure of the stage pages' size (about
-2,000 each at most): fenced code blocks, {{#include}} lines, HTML tags and
-table rules are left out; everything else is split on white space.
+2,000 each at most): fenced code blocks, {{#include}} lines, HTML tags,
+table rules and headings' {#id}s are left out; everything else is split on
+white space.
 
 Usage (from the workspace root):  python3 book/words.py [GIT-REVISION]
 """
@@ -24,6 +25,7 @@ def words(text: str) -> int:
         if fence or "{{#" in line:
             continue
         line = re.sub(r"<[^>]+>", "", line)
+        line = re.sub(r"\{#[\w-]+\}", "", line)  # a heading's explicit id
         if re.fullmatch(r"[\s|:\-]*", line):
             continue
         count += sum(1 for word in line.split() if re.search(r"\w", word))
