@@ -2,18 +2,14 @@
 //! cargo test -p step01-test-cookie --test transcripts` rewrites
 //! `book/src/transcripts/step01-*.txt` after a change.
 
-use rango_site::testing::transcript::{Transcript, head, port};
+use rango_site::testing::transcript::{Transcript, check_help, head, port};
 use rango_site::testing::{Running, command, cookieless_browser, run_to_exit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step01-test-cookie");
 
 #[test]
 fn help() {
-    let output = command(BIN).arg("--help").output().unwrap();
-    Transcript::new()
-        .command("cargo run -p step01-test-cookie -- --help")
-        .output(&String::from_utf8(output.stdout).unwrap())
-        .check("step01-help.txt");
+    check_help(BIN, "step01-test-cookie", "step01-help.txt");
 }
 
 /// The server started as the book starts it: the line it prints.

@@ -8,7 +8,7 @@
 use axum_extra::extract::cookie::Key;
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_site::testing::transcript::{Transcript, grep, head, port};
+use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
 use rango_site::testing::{Running, Server, command, cookieless_browser, cookies_in, run_to_exit};
 use rango_site::{Clock, Console};
 use reqwest::header::COOKIE;
@@ -24,11 +24,7 @@ const CURL_VISITS: &str =
 
 #[test]
 fn help() {
-    let output = command(BIN).arg("--help").output().unwrap();
-    Transcript::new()
-        .command("cargo run -p step02-client-cookies -- --help")
-        .output(&String::from_utf8(output.stdout).unwrap())
-        .check("step02-help.txt");
+    check_help(BIN, "step02-client-cookies", "step02-help.txt");
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
 use rango_sessions::Store;
-use rango_site::testing::transcript::{Transcript, grep, head, port};
+use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
 use rango_site::testing::{Running, Server, command, run_to_exit};
 use rango_site::{Clock, Console};
 use reqwest::header::COOKIE;
@@ -23,11 +23,7 @@ const CURL_VISITS: &str =
 
 #[test]
 fn help() {
-    let output = command(BIN).arg("--help").output().unwrap();
-    Transcript::new()
-        .command("cargo run -p step03-server-sessions -- --help")
-        .output(&String::from_utf8(output.stdout).unwrap())
-        .check("step03-help.txt");
+    check_help(BIN, "step03-server-sessions", "step03-help.txt");
 }
 
 /// The binary on a free port in `dir`, with `args`, its log kept.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_site::testing::transcript::{Transcript, grep, head, port};
+use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
 use rango_site::testing::{Running, Server, browser_with_jar, command, run_to_exit};
 use rango_site::{Clock, Console};
 use step04_expiry::{Args, Config, app};
@@ -34,11 +34,7 @@ async fn headers_and_body(response: reqwest::Response) -> String {
 
 #[test]
 fn help() {
-    let output = command(BIN).arg("--help").output().unwrap();
-    Transcript::new()
-        .command("cargo run -p step04-expiry -- --help")
-        .output(&String::from_utf8(output.stdout).unwrap())
-        .check("step04-help.txt");
+    check_help(BIN, "step04-expiry", "step04-help.txt");
 }
 
 /// The session cookie a first visit gets, persistent and browser-length,

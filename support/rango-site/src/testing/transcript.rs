@@ -92,6 +92,19 @@ impl Transcript {
     }
 }
 
+/// Fails unless `cargo run -p {package} -- --help`, run as the binary
+/// `bin` with no setting from the environment, prints what
+/// `book/src/transcripts/{name}` shows.
+#[track_caller]
+pub fn check_help(bin: &str, package: &str, name: &str) {
+    let output = super::command(bin).arg("--help").output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    Transcript::new()
+        .command(&format!("cargo run -p {package} -- --help"))
+        .output(&String::from_utf8(output.stdout).unwrap())
+        .check(name);
+}
+
 /// The file a transcript lives in.
 fn path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
