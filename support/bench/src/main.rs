@@ -7,7 +7,6 @@
 //!
 //! `cargo run --release -p bench -- 127.0.0.1:8000`
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use askama::Template;
@@ -15,6 +14,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::routing::get;
 use rango_site::TopFive;
+use rango_site::serve::{ServeArgs, serve};
 
 /// Stage 3's index template, filled the way its handler fills it.
 #[derive(Template, WebTemplate)]
@@ -35,28 +35,8 @@ async fn index() -> IndexPage {
 #[tokio::main]
 async fn main() -> ExitCode {
     let addr = std::env::args().nth(1).unwrap_or("127.0.0.1:8000".into());
-    let addr: SocketAddr = match addr.parse() {
-        Ok(addr) => addr,
-        Err(err) => {
-            eprintln!("error: {addr:?} is not an address: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("error: cannot listen on {addr}: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let addr = listener
-        .local_addr()
-        .expect("a bound socket has an address");
-    println!("Listening on http://{addr}/rango/");
     let app = Router::new().route("/rango/", get(index));
-    if let Err(err) = axum::serve(listener, app).await {
-        eprintln!("error: server stopped: {err}");
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
+    // The stages' own server (its limits, its accept loop), so that what
+    // they add to the ceiling is the session layer and nothing else.
+    serve(&ServeArgs { addr }, app).await
 }
