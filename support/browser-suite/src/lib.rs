@@ -22,7 +22,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -188,44 +188,8 @@ impl Chrome {
             .tempdir()?;
         std::fs::create_dir(workdir.path().join("profile"))?;
 
-        // A port nobody is listening on right now. Another process could take
-        // it before chromedriver does; that shows up as a clear start-up error.
-        let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-            .local_addr()?
-            .port();
         let log = workdir.path().join("chromedriver.log");
-        let mut command = Command::new(&chromedriver);
-        // Its own process group, which the browser it starts joins: `Drop`
-        // can then stop every process of this test, and only those.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut driver = command
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map(Driver)
-            .map_err(|err| Error(format!("cannot start {}: {err}", chromedriver.display())))?;
-
-        // Ready once it accepts connections.
-        let deadline = Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
-            .await
-            .is_err()
-        {
-            if let Ok(Some(status)) = driver.0.try_wait() {
-                let log = log_tail(&log);
-                return fail(format!("chromedriver exited at start ({status}): {log}"));
-            }
-            if Instant::now() > deadline {
-                let log = log_tail(&log);
-                return fail(format!("chromedriver not ready in {WAIT:?}: {log}"));
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-
+        let (driver, port) = start_driver(&chromedriver, &log).await?;
         let endpoint = format!("http://127.0.0.1:{port}");
         Ok(Self {
             client: open_browser(&endpoint, &chromium, &workdir.path().join("profile")).await?,
@@ -382,6 +346,61 @@ impl Chrome {
     }
 }
 
+/// Starts chromedriver on a loopback port it picks itself, and says which.
+///
+/// It picks a free IPv4 port, then needs the same port on IPv6 as well and
+/// exits ("IPv6 port not available") when that one is taken; it is then
+/// started again. (Picking a port here and passing it in is worse: the
+/// chromedriver of a test running alongside can take it, and then answers
+/// for both until it quits.)
+async fn start_driver(chromedriver: &Path, log: &Path) -> Result<(Driver, u16)> {
+    const ATTEMPTS: u32 = 3;
+    for _ in 0..ATTEMPTS {
+        let mut command = Command::new(chromedriver);
+        // Its own process group, which the browser it starts joins: `Drop`
+        // can then stop every process of this test, and only those.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut driver = command
+            .arg("--port=0")
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Driver)
+            .map_err(|err| Error(format!("cannot start {}: {err}", chromedriver.display())))?;
+
+        // Ready once it prints `ChromeDriver was started successfully on
+        // port N.` on stdout.
+        let stdout = driver.0.stdout.take().expect("stdout is piped");
+        let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                let rest = line.split("started successfully on port ").nth(1)?;
+                rest.trim_end_matches('.').parse::<u16>().ok()
+            });
+            let _ = port_tx.send(port);
+            // Keep reading, so a later line never meets a closed pipe.
+            lines.for_each(drop);
+        });
+        match tokio::time::timeout(WAIT, port_rx).await {
+            Ok(Ok(Some(port))) => return Ok((driver, port)),
+            // It stopped without a port: drop it (and its group) and retry.
+            Ok(_) => {}
+            Err(_) => {
+                let log = log_tail(log);
+                return fail(format!("chromedriver not ready in {WAIT:?}: {log}"));
+            }
+        }
+    }
+    let log = log_tail(log);
+    fail(format!(
+        "chromedriver exited at start, {ATTEMPTS} times: {log}"
+    ))
+}
+
 /// Asks chromedriver for a new browser on `profile`.
 async fn open_browser(endpoint: &str, chromium: &Path, profile: &Path) -> Result<Client> {
     let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|&arg| arg.to_owned()).collect();
@@ -523,6 +542,53 @@ mod tests {
             .to_string();
         assert!(
             err.starts_with("CHROMIUM=/no/such/file is not a file"),
+            "{err}"
+        );
+    }
+
+    /// A stand-in for chromedriver: a script that prints what chromedriver
+    /// prints when it cannot have its port on IPv6 the first `failures`
+    /// times it runs, and then starts on port 4444.
+    #[cfg(unix)]
+    fn fake_chromedriver(dir: &Path, failures: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let script = dir.join("chromedriver");
+        let runs = dir.join("runs");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n\
+                 echo run >> '{runs}'\n\
+                 if [ \"$(wc -l < '{runs}')\" -le {failures} ]; then\n\
+                 echo 'IPv6 port not available. Exiting...'; exit 1\n\
+                 fi\n\
+                 echo 'ChromeDriver was started successfully on port 4444.'\n\
+                 exec sleep 60\n",
+                runs = runs.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn chromedriver_is_started_again_when_its_port_was_taken() {
+        let temp = TempDir::new().unwrap();
+        let driver = fake_chromedriver(temp.path(), 2);
+        let (_driver, port) = start_driver(&driver, &temp.path().join("log"))
+            .await
+            .unwrap();
+        assert_eq!(port, 4444);
+
+        let temp = TempDir::new().unwrap();
+        let driver = fake_chromedriver(temp.path(), 3);
+        let err = start_driver(&driver, &temp.path().join("log"))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("exited at start, 3 times"),
             "{err}"
         );
     }
