@@ -606,7 +606,16 @@ mod tests {
                 .stdin(Stdio::piped())
                 .spawn()
                 .unwrap();
-            assert_eq!(processes_using(dir), [sleeper.id()]);
+            // `spawn` returns once the kernel has swapped in the new program,
+            // a moment before it has laid out the arguments that
+            // `/proc/PID/cmdline` reads: until then the line is empty.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut found = processes_using(dir);
+            while found.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+                found = processes_using(dir);
+            }
+            assert_eq!(found, [sleeper.id()]);
             sleeper.kill().unwrap();
             sleeper.wait().unwrap();
             assert!(processes_using(dir).is_empty());
