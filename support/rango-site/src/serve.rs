@@ -119,11 +119,12 @@ pub async fn serve_with<E: Display>(
         Ok(app) => app,
         Err(err) => return failure(err),
     };
+    let shutdown = shutdown_signal();
     match listener.local_addr() {
         Ok(addr) => println!("Listening on http://{addr}/rango/"),
         Err(err) => return failure(err),
     }
-    run(listener, app, Limits::default(), shutdown_signal()).await;
+    run(listener, app, Limits::default(), shutdown).await;
     ExitCode::SUCCESS
 }
 
@@ -211,27 +212,44 @@ pub async fn run(
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so requests in flight can finish.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c().await.ok();
-    };
+/// Catches Ctrl-C and SIGTERM from now on, and resolves on the first of
+/// them, so requests in flight can finish.
+///
+/// The handlers are installed here, not when the future is first polled:
+/// the `Listening on` line comes after this, and a Ctrl-C that arrives
+/// before any handler is in place kills the process instead of stopping it.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        [SignalKind::interrupt(), SignalKind::terminate()].map(|kind| match signal(kind) {
+            Ok(signal) => Some(signal),
+            Err(err) => {
+                tracing::warn!(%err, "cannot catch signal {}", kind.as_raw_value());
+                None
             }
-            Err(_) => std::future::pending().await,
-        }
+        })
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let [interrupt, terminate] = signals;
+            // A signal we cannot catch never stops us cleanly: wait forever.
+            let wait = async |signal: Option<tokio::signal::unix::Signal>| match signal {
+                Some(mut signal) => _ = signal.recv().await,
+                None => std::future::pending().await,
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]
@@ -300,6 +318,23 @@ mod tests {
     async fn a_host_name_is_looked_up() {
         let listener = bind("localhost:0").await.unwrap();
         assert!(listener.local_addr().unwrap().ip().is_loopback());
+    }
+
+    /// Ctrl-C right after the `Listening on` line stops the server cleanly:
+    /// the handler is in place before the future is first polled. (Without
+    /// it, the signal would kill this test process.)
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_ctrl_c_before_the_first_poll_is_caught() {
+        let shutdown = shutdown_signal();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &std::process::id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        tokio::time::timeout(Duration::from_secs(10), shutdown)
+            .await
+            .expect("the signal sent before the first poll is delivered");
     }
 
     /// A server on a free port with `limits`, stopped by sending on the
