@@ -171,14 +171,15 @@ async fn the_counter_with_curl() {
     // What `sqlite3` shows of the table.
     let rows: Vec<String> = rusqlite::Connection::open(&db)
         .unwrap()
-        .prepare("select id, expiry_date, datetime(expiry_date, 'unixepoch') from sessions")
+        .prepare("select id, data, expiry_date, datetime(expiry_date, 'unixepoch') from sessions")
         .unwrap()
         .query_map((), |row| {
             Ok(format!(
-                "{}|{}|{}",
+                "{}|{}|{}|{}",
                 row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?
             ))
         })
         .unwrap()
@@ -186,12 +187,12 @@ async fn the_counter_with_curl() {
         .collect();
     let mut t = Transcript::new();
     t.command(
-        "sqlite3 rango.sqlite3 \"select id, expiry_date, datetime(expiry_date, 'unixepoch') from sessions\"",
+        "sqlite3 rango.sqlite3 \"select id, data, expiry_date, datetime(expiry_date, 'unixepoch') from sessions\"",
     )
     .output(&rows.join("\n"));
     // The id as the cookie would show it, and the expiry as a number.
     let id = rows[0].split('|').next().unwrap().to_owned();
-    let expiry = rows[0].split('|').nth(1).unwrap().to_owned();
+    let expiry = rows[0].split('|').nth(2).unwrap().to_owned();
     t.shown_as(&id, "[SESSION_ID]")
         .shown_as(&expiry, "[EXPIRY]")
         .check("step03-sqlite.txt");

@@ -427,6 +427,9 @@ struct BothLoadFirst {
 
 #[async_trait::async_trait]
 impl SessionStore for BothLoadFirst {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.store.create(record).await
+    }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.store.save(record).await
     }

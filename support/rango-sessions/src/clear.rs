@@ -35,11 +35,13 @@ impl Store {
     /// help: the memory store (and the cache) never serves an expired session
     /// and drops it when it is next asked for, or when the least recently
     /// used go to make room; Redis stores each session with a time to live.
+    #[cfg_attr(not(feature = "sqlite"), allow(clippy::unused_async))]
     pub async fn clear_expired(&self) -> session_store::Result<Cleared> {
-        match &self.sqlite {
-            Some(sqlite) => sqlite.delete_expired().await.map(Cleared::Deleted),
-            None => Ok(Cleared::ByItself),
+        #[cfg(feature = "sqlite")]
+        if let Some(sqlite) = &self.sqlite {
+            return sqlite.delete_expired().await.map(Cleared::Deleted);
         }
+        Ok(Cleared::ByItself)
     }
 }
 // ANCHOR_END: clear_expired

@@ -20,7 +20,9 @@
 pub mod clear;
 pub mod expiry;
 pub mod memory;
+#[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]

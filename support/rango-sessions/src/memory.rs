@@ -10,6 +10,8 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+use crate::store::deleted;
+
 /// How many sessions the memory store (and the `--session-cache`) keeps at
 /// most. Stage 3 with a full store measured 13 MB resident, 8 MB more than
 /// idle.
@@ -45,6 +47,14 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Keeps `record`, whether or not it was here: for the cache in front of
+    /// another store, which may not have seen the session yet.
+    pub(crate) fn put(&self, record: &Record) {
+        self.sessions().put(record.id, record.clone());
+    }
+}
+
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -58,8 +68,14 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.sessions().put(record.id, record.clone());
-        Ok(())
+        // A session deleted (or pushed out) since it was loaded stays gone.
+        match self.sessions().get_mut(&record.id) {
+            Some(stored) => {
+                stored.clone_from(record);
+                Ok(())
+            }
+            None => Err(deleted()),
+        }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -15,6 +15,8 @@ use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+use crate::store::{Create, deleted};
+
 // ANCHOR: sqlite
 /// Sessions in a `SQLite` file, tuned for a web server.
 ///
@@ -51,8 +53,10 @@ use tower_sessions::session_store::{self, SessionStore};
 /// every write waiting (a queue of new visitors, say) and commits them
 /// together, once: "group commit".
 ///
-/// The table keeps each session's expiry as a Unix time in seconds, so that
-/// finding expired sessions is a comparison of numbers.
+/// The table keeps each session's data as JSON text, as Django's
+/// `JSONSerializer` does, so `select data from sessions` shows what the
+/// session holds; and its expiry as a Unix time in seconds, so that finding
+/// expired sessions is a comparison of numbers.
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteSessions(Arc<SqliteConnections>);
 
@@ -89,13 +93,13 @@ enum Write {
     /// A new session, unless its id is taken already.
     Create {
         id: String,
-        data: Vec<u8>,
+        data: String,
         expires: i64,
     },
-    /// A session's new data and expiry.
+    /// A session's new data and expiry, if the session is still there.
     Save {
         id: String,
-        data: Vec<u8>,
+        data: String,
         expires: i64,
     },
     /// A session ended: flushed, or its visitor logged out.
@@ -110,16 +114,6 @@ enum Write {
 struct Queued {
     write: Write,
     done: oneshot::Sender<session_store::Result<usize>>,
-}
-
-/// Whether [`SqliteSessions::open`] may create the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Create {
-    /// A missing file is created: a server's first start.
-    IfMissing,
-    /// A missing file is an error: `clearsessions sqlite://typo.db` should
-    /// say so, not create `typo.db` and report that it deleted nothing.
-    Never,
 }
 
 impl SqliteSessions {
@@ -152,7 +146,7 @@ impl SqliteSessions {
         writing
             .execute(
                 "create table if not exists sessions \
-                 (id text primary key not null, data blob not null, expiry_date integer not null) \
+                 (id text primary key not null, data text not null, expiry_date integer not null) \
                  without rowid",
                 (),
             )
@@ -209,18 +203,28 @@ impl SqliteSessions {
 const COLUMNS: [&str; 3] = ["id", "data", "expiry_date"];
 
 /// Refuses a file whose `sessions` table has other columns than ours:
-/// something else's table of that name, which we must not write into.
+/// something else's table of that name, which we must not write into; or
+/// ours as an earlier version of this store wrote it, with the data in
+/// `MessagePack` (a `blob` column), which this one no longer reads.
 fn check_shape(db: &Connection, path: &str) -> Result<(), String> {
     let columns = db
-        .prepare("select name from pragma_table_info('sessions')")
+        .prepare("select name, type from pragma_table_info('sessions')")
         .and_then(|mut query| {
             query
-                .query_map((), |row| row.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                .query_map((), |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<(String, String)>>>()
         })
         .map_err(|err| format!("cannot read the tables of {path}: {err}"))?;
-    if columns.is_empty() || columns == COLUMNS {
+    let (columns, types): (Vec<_>, Vec<_>) = columns.into_iter().unzip();
+    if columns.is_empty() || columns == COLUMNS && types[1].eq_ignore_ascii_case("text") {
         return Ok(());
+    }
+    if columns == COLUMNS {
+        return Err(format!(
+            "{path} holds sessions in the MessagePack encoding of an earlier version \
+             of this store; this one keeps them as JSON. They are only visit counts: \
+             delete the file (or give --session-store another one) to start afresh"
+        ));
     }
     Err(format!(
         "the table sessions in {path} has the columns ({}), not ({}): it holds \
@@ -392,10 +396,7 @@ impl Write {
                 )?
                 .execute((id, data, expires)),
             Self::Save { id, data, expires } => db
-                .prepare_cached(
-                    "insert into sessions (id, data, expiry_date) values (?1, ?2, ?3) \
-                     on conflict (id) do update set data = ?2, expiry_date = ?3",
-                )?
+                .prepare_cached("update sessions set data = ?2, expiry_date = ?3 where id = ?1")?
                 .execute((id, data, expires)),
             Self::Delete { id } => db
                 .prepare_cached("delete from sessions where id = ?1")?
@@ -412,9 +413,11 @@ fn backend(err: &rusqlite::Error) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
-/// A session record as the table stores it: `MessagePack`.
-fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
-    rmp_serde::to_vec(record).map_err(|err| session_store::Error::Encode(err.to_string()))
+/// A session's data as the table stores it: a JSON object, such as
+/// `{"visits":3,"last_visit":"2025-01-31T09:30:00Z"}`. The id and the expiry
+/// have columns of their own.
+fn encode(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))
 }
 
 #[async_trait]
@@ -442,19 +445,34 @@ impl SessionStore for SqliteSessions {
             data: encode(record)?,
             expires: record.expiry_date.unix_timestamp(),
         };
-        self.write(write).await.map(drop)
+        // No row to update: the session was deleted since it was loaded
+        // (Django's `UpdateError`), and stays deleted.
+        match self.write(write).await? {
+            0 => Err(deleted()),
+            _ => Ok(()),
+        }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let data: Option<Vec<u8>> = self.read(|db| {
-            db.prepare_cached("select data from sessions where id = ?1 and expiry_date > ?2")?
-                .query_row((id.to_string(), now), |row| row.get(0))
-                .optional()
+        let row: Option<(String, i64)> = self.read(|db| {
+            db.prepare_cached(
+                "select data, expiry_date from sessions where id = ?1 and expiry_date > ?2",
+            )?
+            .query_row((id.to_string(), now), |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
         })?;
-        data.map(|data| rmp_serde::from_slice(&data))
-            .transpose()
-            .map_err(|err| session_store::Error::Decode(err.to_string()))
+        let Some((data, expires)) = row else {
+            return Ok(None);
+        };
+        let decode = |err: &dyn fmt::Display| session_store::Error::Decode(err.to_string());
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_str(&data).map_err(|err| decode(&err))?,
+            // Whole seconds lose nothing: `Store` rounds every expiry up to one.
+            expiry_date: OffsetDateTime::from_unix_timestamp(expires)
+                .map_err(|err| decode(&err))?,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -610,6 +628,56 @@ mod tests {
             err.contains("has the columns (key, value), not (id, data, expiry_date)"),
             "{err}"
         );
+    }
+
+    /// What the learner sees with `sqlite3 rango.sqlite3 'select data from
+    /// sessions'`: the session's data as JSON, nothing else.
+    #[tokio::test]
+    async fn the_data_is_stored_as_json_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let store = SqliteSessions::open(&db, Create::IfMissing).unwrap();
+        let record = a_session(&store).await;
+        let (kind, data): (String, String) = Connection::open(&db)
+            .unwrap()
+            .query_row("select typeof(data), data from sessions", (), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((kind.as_str(), data.as_str()), ("text", r#"{"visits":1}"#));
+        let loaded = store.load(&record.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data, record.data);
+        assert_eq!(
+            loaded.expiry_date.unix_timestamp(),
+            record.expiry_date.unix_timestamp()
+        );
+    }
+
+    /// A file an earlier version wrote, with `MessagePack` in a `blob`
+    /// column: refused in one line that says what to do, and left as it was.
+    #[test]
+    fn a_file_in_the_old_encoding_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let old = Connection::open(&db).unwrap();
+        old.execute_batch(
+            "create table sessions (id text primary key not null, data blob not null, \
+             expiry_date integer not null) without rowid; \
+             insert into sessions values ('old', x'83a269', 4102444800);",
+        )
+        .unwrap();
+        drop(old);
+        let err = refused(&db);
+        assert!(
+            err.contains("MessagePack encoding of an earlier version"),
+            "{err}"
+        );
+        assert!(err.contains("delete the file"), "{err}");
+        let rows: i64 = Connection::open(&db)
+            .unwrap()
+            .query_row("select count(*) from sessions", (), |row| row.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "nothing was deleted");
     }
 
     #[tokio::test]

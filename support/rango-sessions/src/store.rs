@@ -14,11 +14,13 @@ use async_trait::async_trait;
 use clap::builder::BoolishValueParser;
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, CachingSessionStore, SessionStore};
+use tower_sessions::session_store::{self, SessionStore};
 
 use crate::memory::{MEMORY_CAPACITY, MemoryStore};
+#[cfg(feature = "redis")]
 use crate::redis::open_redis;
-use crate::sqlite::{Create, SqliteSessions};
+#[cfg(feature = "sqlite")]
+use crate::sqlite::SqliteSessions;
 
 /// The store used when `--session-store` is not given: a file next to where
 /// the server runs, like Django's `db.sqlite3`.
@@ -56,6 +58,7 @@ pub struct Store {
     sessions: Arc<dyn SessionStore>,
     /// The `SQLite` database under `sessions`, if that is where they live:
     /// the one store here that keeps expired sessions until told otherwise.
+    #[cfg(feature = "sqlite")]
     pub(crate) sqlite: Option<SqliteSessions>,
 }
 
@@ -65,6 +68,7 @@ impl Store {
     pub fn new(store: impl SessionStore) -> Self {
         Self {
             sessions: Arc::new(store),
+            #[cfg(feature = "sqlite")]
             sqlite: None,
         }
     }
@@ -105,13 +109,9 @@ impl Store {
             }
             Self::memory()
         } else if let Some(path) = url.strip_prefix("sqlite://") {
-            let sessions = SqliteSessions::open(path, create).map_err(fail)?;
-            Self {
-                sqlite: Some(sessions.clone()),
-                ..Self::new(sessions)
-            }
+            Self::sqlite(path, create).map_err(fail)?
         } else if url.starts_with("redis://") {
-            Self::new(open_redis(url).await.map_err(fail)?)
+            Self::redis(url).await.map_err(fail)?
         } else {
             return Err(fail(
                 "unknown kind of store; use sqlite://PATH, memory or redis://HOST:PORT".into(),
@@ -128,12 +128,109 @@ impl Store {
     fn cached(self) -> Self {
         let cache = MemoryStore::new(MEMORY_CAPACITY);
         Self {
+            #[cfg(feature = "sqlite")]
             sqlite: self.sqlite.clone(),
-            ..Self::new(CachingSessionStore::new(cache, self))
+            ..Self::new(Cached { cache, store: self })
         }
     }
     // ANCHOR_END: open
+
+    #[cfg(feature = "sqlite")]
+    fn sqlite(path: &str, create: Create) -> Result<Self, String> {
+        let sessions = SqliteSessions::open(path, create)?;
+        Ok(Self {
+            sqlite: Some(sessions.clone()),
+            ..Self::new(sessions)
+        })
+    }
+
+    #[cfg(feature = "redis")]
+    async fn redis(url: &str) -> Result<Self, String> {
+        Ok(Self::new(open_redis(url).await?))
+    }
+
+    // A stage built without a store's feature (stages 1 and 2 keep sessions
+    // in memory) says so, rather than failing to compile its callers.
+    #[cfg(not(feature = "sqlite"))]
+    #[allow(clippy::unnecessary_wraps)]
+    fn sqlite(_path: &str, _create: Create) -> Result<Self, String> {
+        Err(missing_feature("sqlite"))
+    }
+
+    #[cfg(not(feature = "redis"))]
+    #[allow(clippy::unused_async)]
+    async fn redis(_url: &str) -> Result<Self, String> {
+        Err(missing_feature("redis"))
+    }
 }
+
+/// Why a store this build leaves out cannot be opened.
+#[cfg(not(all(feature = "sqlite", feature = "redis")))]
+fn missing_feature(feature: &str) -> String {
+    format!(
+        "this program is built without the {feature} store (rango-sessions' `{feature}` feature)"
+    )
+}
+
+/// Whether [`Store::open`] may create a `SQLite` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Create {
+    /// A missing file is created: a server's first start.
+    IfMissing,
+    /// A missing file is an error: `clearsessions sqlite://typo.db` should
+    /// say so, not create `typo.db` and report that it deleted nothing.
+    Never,
+}
+
+/// A memory cache in front of a store: Django's `cached_db`.
+///
+/// tower-sessions' own `CachingSessionStore` saves to the cache and to the
+/// store at the same time, so a save the store refuses (the session was
+/// deleted meanwhile) would still put the session back in the cache, to be
+/// served from there. Here the cache follows the store: it is written only
+/// once the store has taken the write, and emptied after the store is.
+#[derive(Debug, Clone)]
+struct Cached {
+    cache: MemoryStore,
+    store: Store,
+}
+
+#[async_trait]
+impl SessionStore for Cached {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.store.create(record).await?;
+        self.cache.put(record);
+        Ok(())
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.store.save(record).await?;
+        self.cache.put(record);
+        Ok(())
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        if let Some(record) = self.cache.load(id).await? {
+            return Ok(Some(record));
+        }
+        let record = self.store.load(id).await?;
+        if let Some(record) = &record {
+            self.cache.put(record);
+        }
+        Ok(record)
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.delete(id).await?;
+        self.cache.delete(id).await
+    }
+}
+
+/// What a store's `save` answers when the session is no longer there: it
+/// was deleted (forgotten, cleared, expired) while this request was in
+/// flight. Saving it anyway would bring it back.
+pub(crate) fn deleted() -> session_store::Error {
+    session_store::Error::Backend(DELETED.into())
+}
+
+const DELETED: &str = "the session was deleted before the request completed";
 
 /// Every store's expiry goes up to the next whole second on its way in:
 /// `SQLite` and Redis keep whole seconds, and cutting a session's expiry
@@ -146,14 +243,22 @@ impl SessionStore for Store {
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let rounded = whole_second_up(record.expiry_date);
-        if rounded == record.expiry_date {
-            return self.sessions.save(record).await;
-        }
-        let record = Record {
-            expiry_date: rounded,
-            ..record.clone()
+        let saved = if rounded == record.expiry_date {
+            self.sessions.save(record).await
+        } else {
+            let record = Record {
+                expiry_date: rounded,
+                ..record.clone()
+            };
+            self.sessions.save(&record).await
         };
-        self.sessions.save(&record).await
+        // Django answers this with a 400 page (`SessionInterrupted`); the
+        // session layer can only answer an empty 500, so tell the page
+        // around it which failure this was.
+        if matches!(&saved, Err(session_store::Error::Backend(why)) if why == DELETED) {
+            rango_site::pages::session_interrupted();
+        }
+        saved
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         self.sessions.load(id).await

@@ -2,10 +2,14 @@
 //! readable 500 page and the request log. Django's counterparts are the
 //! project's `urls.py`, `handler404`/`handler500` and `runserver`'s log.
 
+use std::cell::Cell;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -16,14 +20,15 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 /// - `/` redirects to `/rango/`, as the tutorial's project `urls.py` does;
 /// - any other address gets a 404 page;
 /// - a session store that fails while the session is saved gives a readable
-///   500 page rather than an empty one;
+///   500 page rather than an empty one, and a session deleted while the
+///   request was in flight a 400 page that says so;
 /// - every request is logged at `info` (one line per answer), like
 ///   `runserver`'s console.
 pub fn site(pages: Router) -> Router {
     pages
         .route("/", get(|| async { Redirect::to("/rango/") }))
         .fallback(not_found)
-        .layer(axum::middleware::map_response(session_failure_page))
+        .layer(axum::middleware::from_fn(session_failure_page))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
@@ -38,6 +43,8 @@ struct NotFoundPage;
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    title: &'static str,
+    heading: &'static str,
     message: &'static str,
 }
 
@@ -69,19 +76,52 @@ impl IntoResponse for AppError {
 /// The 500 page a visitor sees when the session store fails.
 fn error_page() -> Response {
     let page = ErrorPage {
+        title: "Server error",
+        heading: "Something went wrong on our side",
         message: "The session store is not answering. Please try again in a moment.",
     };
     (StatusCode::INTERNAL_SERVER_ERROR, page).into_response()
 }
 
+tokio::task_local! {
+    /// Whether this request's session was found deleted when it was saved.
+    static INTERRUPTED: Cell<bool>;
+}
+
+/// Says that this request's session was deleted before the request
+/// completed (another tab pressed "forget me", say), so its save was
+/// refused. The session store calls it; [`site`] turns the session layer's
+/// empty 500 into a 400 page that says so, as Django's `SessionInterrupted`
+/// does.
+pub fn session_interrupted() {
+    // Outside a request (a test driving a store directly) there is no page.
+    let _ = INTERRUPTED.try_with(|interrupted| interrupted.set(true));
+}
+
 /// The session layer saves the session after the handler has run; when that
 /// fails it logs the error and answers an empty 500. Give it a readable page.
-async fn session_failure_page(response: Response) -> Response {
+async fn session_failure_page(request: Request, next: Next) -> Response {
+    let (response, interrupted) = INTERRUPTED
+        .scope(Cell::new(false), async {
+            let response = next.run(request).await;
+            (response, INTERRUPTED.with(Cell::get))
+        })
+        .await;
     let bodiless = !response.headers().contains_key(header::CONTENT_TYPE);
-    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && bodiless {
-        return error_page();
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !bodiless {
+        return response;
     }
-    response
+    if interrupted {
+        tracing::warn!("the session was deleted while this request was in flight; not saved");
+        let page = ErrorPage {
+            title: "Session ended",
+            heading: "Your session ended",
+            message: "It was ended elsewhere (in another tab, perhaps) while this \
+                      page was loading. Load the page again to start a new visit.",
+        };
+        return (StatusCode::BAD_REQUEST, page).into_response();
+    }
+    error_page()
 }
 // ANCHOR_END: errors
 
