@@ -1,6 +1,7 @@
-//! The Redis suite: two servers, one Redis, shared sessions, and the
-//! transcript the book shows of them (`book/src/transcripts/step03-redis.txt`;
-//! `SNAPSHOTS=overwrite` rewrites it, as in tests/transcripts.rs).
+//! The Redis suite: two servers, one Redis, shared sessions (the test stages
+//! 3 and 4 share), and the transcript the book shows of them
+//! (`book/src/transcripts/step03-redis.txt`; `SNAPSHOTS=overwrite` rewrites
+//! it, as in tests/transcripts.rs).
 //!
 //! It needs a running `redis-server`, so `cargo test` skips it (and says so).
 //! `.ci/run` installs Redis, starts it on a free port and runs this file:
@@ -16,55 +17,24 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use rango_sessions::Store;
+use rango_site::testing::suite::redis::redis_url;
 use rango_site::testing::transcript::{Transcript, grep};
-use rango_site::testing::{Server, browser, browser_with_jar, session_id, visit};
+use rango_site::testing::{Server, browser_with_jar, session_id};
 use step03_server_sessions::{Config, app};
-
-/// The Redis that `.ci/run` (or you) started.
-fn redis_url() -> String {
-    std::env::var("RANGO_TEST_REDIS_URL")
-        .expect("set RANGO_TEST_REDIS_URL=redis://127.0.0.1:PORT to a running redis-server")
-}
 
 /// A server over the shared Redis, counting every request as a visit.
 async fn server() -> Server {
-    let config = Config {
-        store: Store::open(&redis_url(), false).await.unwrap(),
-        visit_interval: Duration::ZERO,
+    let store = Store::open(&redis_url(), false).await.unwrap();
+    let visit_interval = Duration::ZERO;
+    Server::start(app(Config {
+        store,
+        visit_interval,
         ..Config::default()
-    };
-    Server::start(app(config)).await
+    }))
+    .await
 }
 
-// ANCHOR: shared
-/// What a load balancer does: send one browser's requests to whichever server
-/// is free. The session lives in Redis, so each server continues it.
-#[tokio::test]
-#[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
-async fn two_servers_share_sessions_through_redis() {
-    let (first, second) = (server().await, server().await);
-    // Cookies belong to a host, not a port: both servers get the same one.
-    let client = browser();
-
-    assert_eq!(visit(&client, &first.base).await, 1);
-    assert_eq!(
-        visit(&client, &second.base).await,
-        2,
-        "continued on the second"
-    );
-    assert_eq!(
-        visit(&client, &first.base).await,
-        3,
-        "and back on the first"
-    );
-
-    // A server started later finds the session too.
-    let third = server().await;
-    assert_eq!(visit(&client, &third.base).await, 4);
-    // While another browser starts its own.
-    assert_eq!(visit(&browser(), &second.base).await, 1);
-}
-// ANCHOR_END: shared
+rango_site::stage3_redis_behaviour!(server);
 
 /// What the book shows of two servers on one Redis, with curl: the count
 /// goes on from one server to the other, and Redis holds the session under

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+pub mod suite;
 pub mod transcript;
 
 // ANCHOR: serve
