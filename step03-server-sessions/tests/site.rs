@@ -19,13 +19,18 @@ impl Stage for ThisStage {
     }
 
     fn app(parts: Parts) -> Router {
-        app(Config {
-            console: parts.console,
-            clock: parts.clock,
-            visit_interval: parts.visit_interval,
-            store: Store::new(parts.store),
-            ..Config::default()
-        })
+        app(config(parts))
+    }
+}
+
+/// The stage's settings, with what the suite sets in `parts`.
+fn config(parts: Parts) -> Config {
+    Config {
+        console: parts.console,
+        clock: parts.clock,
+        visit_interval: parts.visit_interval,
+        store: Store::new(parts.store),
+        ..Config::default()
     }
 }
 

@@ -1,5 +1,7 @@
-//! The Redis suite: two servers, one Redis, shared sessions (the test stages
-//! 3 and 4 share).
+//! The Redis suite, from the suite stages 3 and 4 share: two servers, one
+//! Redis, shared sessions, and the transcript the book shows of them
+//! (`book/src/transcripts/step03-redis.txt`; `SNAPSHOTS=overwrite` rewrites
+//! it, as in tests/transcripts.rs).
 //!
 //! It needs a running `redis-server`, so `cargo test` skips it (and says so).
 //! `.ci/run` installs Redis, starts it on a free port and runs this file:
@@ -33,7 +35,6 @@ async fn server() -> Server {
 
 rango_site::stage3_redis_behaviour!(server);
 
-// ANCHOR: expired
 /// Redis stores each session with a time to live (`rango-sessions` checks
 /// that an expired one is gone): there is nothing for `clearsessions` to do,
 /// and it says so.
@@ -48,4 +49,3 @@ async fn clearsessions_says_redis_expires_sessions_by_itself() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("expires sessions by itself"), "{stdout}");
 }
-// ANCHOR_END: expired

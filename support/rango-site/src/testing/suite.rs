@@ -113,22 +113,22 @@ pub struct Site {
 
 impl Site {
     /// `S` on a fresh store of `kind`, counting at most one visit per
-    /// `visit_interval`, its clock at 2025-01-01 09:00 UTC.
+    /// `visit_interval`.
     pub async fn start<S: Stage>(kind: S::Kind, visit_interval: Duration) -> Self {
-        Self::start_over::<S>(kind, visit_interval, |store| store).await
+        Self::serve(S::open(kind).await, visit_interval, S::app).await
     }
 
-    /// [`Site::start`], the app talking to the store through `wrap`.
-    pub async fn start_over<S: Stage>(
-        kind: S::Kind,
+    /// The app that `app` builds over the store in `opened`, counting at
+    /// most one visit per `visit_interval`, its clock at 2025-01-01 09:00 UTC.
+    pub async fn serve(
+        opened: Opened,
         visit_interval: Duration,
-        wrap: impl FnOnce(Shared) -> Shared,
+        app: impl FnOnce(Parts) -> Router,
     ) -> Self {
-        let opened = S::open(kind).await;
         let (console, printed) = Console::buffer();
         let clock = Clock::manual(Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap());
-        let server = Server::start(S::app(Parts {
-            store: wrap(opened.store.clone()),
+        let server = Server::start(app(Parts {
+            store: opened.store.clone(),
             clock: clock.clone(),
             console,
             visit_interval,
@@ -151,6 +151,30 @@ impl Site {
     /// The session record the store holds for `id`.
     pub async fn record(&self, id: Id) -> Option<Record> {
         self.store.load(&id).await.unwrap()
+    }
+
+    /// Loads the index as a browser that holds the session cookie `id`, if
+    /// any, and keeps no other: the count shown, and the session cookie the
+    /// response sets, if any, as its value and its `Max-Age`.
+    pub async fn visit_as(&self, id: Option<&str>) -> (u64, Option<(String, Option<Duration>)>) {
+        let mut request = cookieless_browser().get(self.url("/rango/"));
+        if let Some(id) = id {
+            request = request.header(COOKIE, format!("sessionid={id}"));
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{id:?}");
+        let cookie = response.cookies().next().map(|cookie| {
+            assert_eq!(cookie.name(), "sessionid");
+            (cookie.value().to_owned(), cookie.max_age())
+        });
+        (visits_in(&response.text().await.unwrap()), cookie)
+    }
+
+    /// A first visit: the new session's id.
+    pub async fn new_session(&self) -> Id {
+        let (_, cookie) = self.visit_as(None).await;
+        let (id, _) = cookie.expect("a new session sets its cookie");
+        id.parse().unwrap()
     }
 
     /// Puts `record` in the store as it is.
@@ -331,34 +355,21 @@ pub async fn a_stored_value_of_the_wrong_type_restarts_the_count<S: Stage>(kind:
 /// fresh session under a new id: the server never adopts the client's.
 pub async fn an_unknown_session_id_is_never_adopted<S: Stage>(kind: S::Kind) {
     let site = Site::start::<S>(kind, Duration::ZERO).await;
-    let client = cookieless_browser();
 
     // An expired session: a real one whose expiry has passed.
-    let (owner, jar) = browser_with_jar();
-    visit(&owner, &site.base).await;
-    let expired = session_id(&jar, &site.base);
+    let expired = site.new_session().await;
     let mut record = site.record(expired).await.unwrap();
     record.expiry_date -= Duration::from_secs(15 * 24 * 60 * 60);
     site.save(&record).await;
 
     let made_up = Id::default().to_string();
     for sent in [made_up.as_str(), "not-a-session-id", &expired.to_string()] {
-        let response = client
-            .get(site.url("/rango/"))
-            .header(COOKIE, format!("sessionid={sent}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{sent}");
-        let cookie = response.cookies().next().expect("a new session cookie");
-        assert_eq!(cookie.name(), "sessionid");
-        assert_ne!(cookie.value(), sent, "the client's id was adopted");
-        let new_id: Id = cookie.value().parse().unwrap();
-        assert_eq!(visits_in(&response.text().await.unwrap()), 1, "{sent}");
-        assert!(
-            site.record(new_id).await.is_some(),
-            "the new session is stored"
-        );
+        let (visits, cookie) = site.visit_as(Some(sent)).await;
+        let (new_id, _) = cookie.expect("a new session cookie");
+        assert_ne!(new_id, sent, "the client's id was adopted");
+        assert_eq!(visits, 1, "{sent}");
+        let stored = site.record(new_id.parse().unwrap()).await;
+        assert!(stored.is_some(), "the new session is stored");
     }
     let made_up: Id = made_up.parse().unwrap();
     assert!(
@@ -541,11 +552,15 @@ impl SessionStore for BothLoadFirst {
 /// first. Two visits, one counted: "last write wins", in Django as here.
 /// A count that must be exact belongs in a database row, not a session.
 pub async fn two_tabs_at_once_count_one_visit_last_write_wins<S: Stage>(kind: S::Kind) {
-    let site = Site::start_over::<S>(kind, Duration::ZERO, |store| {
+    let app = |parts: Parts| {
         let loaded = Arc::new(tokio::sync::Barrier::new(2));
-        Shared(Arc::new(BothLoadFirst { store, loaded }))
-    })
-    .await;
+        let store = Shared(Arc::new(BothLoadFirst {
+            store: parts.store,
+            loaded,
+        }));
+        S::app(Parts { store, ..parts })
+    };
+    let site = Site::serve(S::open(kind).await, Duration::ZERO, app).await;
     let (client, jar) = browser_with_jar();
     assert_eq!(visit(&client, &site.base).await, 1, "a first visit");
 
