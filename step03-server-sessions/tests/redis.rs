@@ -12,23 +12,14 @@
 //!     cargo test -p step03-server-sessions --test redis -- --ignored
 //! ```
 
-use std::time::Duration;
+mod stage;
 
 use rango_sessions::Store;
-use rango_site::testing::Server;
 use rango_site::testing::suite::redis::redis_url;
-use step03_server_sessions::{Config, app};
 
-/// A server over the shared Redis, counting every request as a visit.
-async fn server() -> Server {
-    let store = Store::open(&redis_url(), false).await.unwrap();
-    let visit_interval = Duration::ZERO;
-    Server::start(app(Config {
-        store,
-        visit_interval,
-        ..Config::default()
-    }))
-    .await
-}
+use crate::stage::ThisStage;
 
-rango_site::stage3_redis_behaviour!(server);
+rango_site::stage3_redis_behaviour!(
+    ThisStage,
+    open: Store::open(&redis_url(), false).await.unwrap(),
+);

@@ -175,12 +175,11 @@ pub fn with_sessions(pages: Router<Config>, config: Config) -> Router {
     // then (`--refresh-after`).
     let (clock, tolerance) = (config.clock.clone(), expiry.refresh_tolerance());
 
-    // Each `.layer` wraps everything before it: a request passes the last
-    // one first, a response last. Two orders matter. `refresh_expiry` takes
-    // the session the session layer loaded and marks it to be saved, so it
-    // must sit inside that layer, which saves on the way out. `add_expires`
-    // rewrites the `Set-Cookie` the session layer writes, so it must sit
-    // outside it.
+    // Each layer wraps everything before it: a request meets the last one
+    // first. Two orders matter. `refresh_expiry` marks the session that the
+    // session layer loaded to be saved, so it sits inside that layer, which
+    // saves on the way out; `add_expires` rewrites the `Set-Cookie` that the
+    // session layer writes, so it sits outside it.
     let pages = pages
         // Every page reads or writes the session: `Vary: Cookie`, as
         // Django sends.

@@ -11,29 +11,19 @@
 //! RANGO_TEST_REDIS_URL=redis://127.0.0.1:6390 \
 //!     cargo test -p step04-expiry --test redis -- --ignored
 //! ```
-//!
-//! Stage 4 adds Redis's side of expiry: it drops expired sessions itself.
 
-use std::time::Duration;
+mod stage;
 
 use rango_sessions::Store;
+use rango_site::testing::command;
 use rango_site::testing::suite::redis::redis_url;
-use rango_site::testing::{Server, command};
-use step04_expiry::{Config, app};
 
-/// A server over the shared Redis, counting every request as a visit.
-async fn server() -> Server {
-    let store = Store::open(&redis_url(), false).await.unwrap();
-    let visit_interval = Duration::ZERO;
-    Server::start(app(Config {
-        store,
-        visit_interval,
-        ..Config::default()
-    }))
-    .await
-}
+use crate::stage::ThisStage;
 
-rango_site::stage3_redis_behaviour!(server);
+rango_site::stage3_redis_behaviour!(
+    ThisStage,
+    open: Store::open(&redis_url(), false).await.unwrap(),
+);
 
 /// Redis stores each session with a time to live (`rango-sessions` checks
 /// that an expired one is gone): there is nothing for `clearsessions` to do,

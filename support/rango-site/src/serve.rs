@@ -363,6 +363,14 @@ mod tests {
         (String::from_utf8_lossy(&answer).into_owned(), closed)
     }
 
+    /// Sends a whole, ordinary request on a new connection: it must be
+    /// answered, within ten seconds.
+    async fn assert_served(addr: &str) {
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let (answer, _) = exchange(addr, request, Duration::from_secs(10)).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
+    }
+
     #[tokio::test]
     async fn a_client_that_stops_half_way_through_its_headers_is_cut_off() {
         let limits = Limits {
@@ -380,13 +388,7 @@ mod tests {
         assert!(closed, "still open after 5 s");
         assert!(started.elapsed() < Duration::from_secs(2));
         // Meanwhile, and after, others are served.
-        let (answer, _) = exchange(
-            &addr,
-            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            Duration::from_secs(5),
-        )
-        .await;
-        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert_served(&addr).await;
     }
 
     /// Clients that open a connection and never finish their headers cannot
@@ -437,9 +439,7 @@ mod tests {
             })
             .collect();
         let started = Instant::now();
-        let request = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        let (answer, _) = exchange(&addr, request, Duration::from_secs(10)).await;
-        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
+        assert_served(&addr).await;
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "{:?}",
@@ -518,13 +518,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_is_immediate_when_nothing_is_in_flight() {
         let (addr, stop, task) = start(Limits::default()).await;
-        let (answer, _) = exchange(
-            &addr,
-            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-            Duration::from_secs(5),
-        )
-        .await;
-        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert_served(&addr).await;
         let started = Instant::now();
         stop.send(()).unwrap();
         task.await.unwrap();

@@ -6,9 +6,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
 
+use tower_sessions::SessionStore;
+
+use super::{Parts, Shared, Stage};
 use crate::testing::transcript::{Transcript, grep};
 use crate::testing::{Server, browser, browser_with_jar, session_id, visit};
+use crate::{Clock, Console};
 
 /// The Redis that `.ci/run` (or you) started.
 pub fn redis_url() -> String {
@@ -16,24 +22,38 @@ pub fn redis_url() -> String {
         .expect("set RANGO_TEST_REDIS_URL=redis://127.0.0.1:PORT to a running redis-server")
 }
 
-/// The Redis tests of what stage 3 does, for a stage whose servers `$server`
-/// starts (an async fn: a new server over the Redis at [`redis_url`],
-/// counting every request as a visit).
+/// The Redis tests of what stage 3 does, for the [`Stage`] `$stage`, over
+/// the store `$open` opens (an expression to await in: the Redis at
+/// [`redis_url`]).
 #[macro_export]
 macro_rules! stage3_redis_behaviour {
-    ($server:expr) => {
+    ($stage:ty, open: $open:expr $(,)?) => {
         #[tokio::test]
         #[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
         async fn two_servers_share_sessions_through_redis() {
-            $crate::testing::suite::redis::two_servers_share_sessions_through_redis($server).await;
+            let server = async || $crate::testing::suite::redis::server::<$stage>($open).await;
+            $crate::testing::suite::redis::two_servers_share_sessions_through_redis(server).await;
         }
 
         #[tokio::test]
         #[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
         async fn two_servers_with_curl() {
-            $crate::testing::suite::redis::two_servers_with_curl($server).await;
+            let server = async || $crate::testing::suite::redis::server::<$stage>($open).await;
+            $crate::testing::suite::redis::two_servers_with_curl(server).await;
         }
     };
+}
+
+/// A server of stage `S` over `store`, counting every request as a visit.
+pub async fn server<S: Stage>(store: impl SessionStore) -> Server {
+    let (console, _) = Console::buffer();
+    Server::start(S::app(Parts {
+        store: Shared(Arc::new(store)),
+        clock: Clock::system(),
+        console,
+        visit_interval: Duration::ZERO,
+    }))
+    .await
 }
 
 // ANCHOR: shared
