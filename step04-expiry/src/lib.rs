@@ -30,7 +30,7 @@ use rango_site::{AppError, Clock, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
-use crate::expiry::{SessionExpiry, parse_cookie_age};
+use crate::expiry::SessionExpiry;
 pub use crate::test_cookie::TestCookie;
 use crate::visits::visitor_cookie_handler;
 
@@ -62,36 +62,9 @@ pub struct Args {
     pub secure_cookies: bool,
 
     // ANCHOR: expiry_args
-    /// How long a session lasts after the last visit, in whole seconds (two weeks).
-    #[arg(
-        long,
-        env = "SESSION_COOKIE_AGE",
-        value_name = "SECONDS",
-        default_value = "1209600",
-        value_parser = parse_cookie_age,
-        allow_negative_numbers = true
-    )]
-    pub cookie_age: Duration,
-
-    /// End the session when the browser closes: the cookie gets no lifetime.
-    #[arg(
-        long,
-        env = "SESSION_EXPIRE_AT_BROWSER_CLOSE",
-        value_parser = BoolishValueParser::new()
-    )]
-    pub expire_at_browser_close: bool,
-
-    /// How stale a session's stored expiry may get before a visit renews it
-    /// (at most 1% of the cookie age; 0 = on every visit, like Django's
-    /// `SESSION_SAVE_EVERY_REQUEST`).
-    #[arg(
-        long,
-        env = "RANGO_SESSION_REFRESH_AFTER",
-        default_value = "60s",
-        value_parser = rango_site::duration::parse,
-        allow_hyphen_values = true
-    )]
-    pub refresh_after: Duration,
+    /// `--cookie-age`, `--expire-at-browser-close` and `--refresh-after`.
+    #[command(flatten)]
+    pub expiry: SessionExpiry,
 
     /// How often the server deletes expired sessions from the store (at least 1s; 0 = never).
     #[arg(
@@ -141,17 +114,13 @@ impl Config {
             store: args.sessions.open().await?,
             visit_interval: args.visit_interval,
             secure_cookies: args.secure_cookies,
-            expiry: SessionExpiry {
-                cookie_age: args.cookie_age,
-                at_browser_close: args.expire_at_browser_close,
-                refresh_after: args.refresh_after,
-            },
+            expiry: args.expiry,
             ..Self::default()
         })
     }
 }
 
-/// Stdout, the system clock, a day between visits, two-week sessions in memory.
+/// Stdout, the system clock, a day between visits, sessions in memory.
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -169,6 +138,15 @@ impl Default for Config {
 // ANCHOR: app
 /// The Rango site of this stage, over the session store in `config`.
 pub fn app(config: Config) -> Router {
+    let pages = Router::new()
+        .route("/rango/", get(index))
+        .route("/rango/about/", get(about))
+        .route("/rango/cookies/", get(cookies));
+    with_sessions(pages, config)
+}
+
+/// `pages` with sessions on, over the store in `config`, inside the site.
+pub fn with_sessions(pages: Router<Config>, config: Config) -> Router {
     // ANCHOR: session_layer
     let expiry = &config.expiry;
     let (store, lifetime) = if expiry.at_browser_close {
@@ -195,20 +173,19 @@ pub fn app(config: Config) -> Router {
 
     // A visit that changes nothing still moves the expiry forward, now and
     // then (`--refresh-after`).
-    let refresh = Refresh {
-        clock: config.clock.clone(),
-        tolerance: expiry.refresh_tolerance(),
-    };
+    let (clock, tolerance) = (config.clock.clone(), expiry.refresh_tolerance());
 
-    let pages = Router::new()
-        .route("/rango/", get(index))
-        .route("/rango/about/", get(about))
-        .route("/rango/cookies/", get(cookies))
-        // Every page above reads or writes the session: `Vary: Cookie`, as
+    // Each layer wraps everything before it: a request meets the last one
+    // first. Two orders matter. `refresh_expiry` marks the session that the
+    // session layer loaded to be saved, so it sits inside that layer, which
+    // saves on the way out; `add_expires` rewrites the `Set-Cookie` that the
+    // session layer writes, so it sits outside it.
+    let pages = pages
+        // Every page reads or writes the session: `Vary: Cookie`, as
         // Django sends.
         .route_layer(axum::middleware::map_response(vary_on_cookie))
         .route_layer(axum::middleware::from_fn_with_state(
-            refresh,
+            Refresh { clock, tolerance },
             refresh_expiry,
         ))
         .with_state(config)
@@ -220,9 +197,10 @@ pub fn app(config: Config) -> Router {
 }
 // ANCHOR_END: app
 
-#[derive(Template, WebTemplate)]
+/// The home page.
+#[derive(Debug, Template, WebTemplate)]
 #[template(path = "rango/index.html")]
-struct IndexPage {
+pub struct IndexPage {
     top_five: TopFive,
     visits: u64,
     expiry: SessionExpiry,
@@ -232,9 +210,10 @@ struct IndexPage {
 #[template(path = "rango/about.html")]
 struct AboutPage;
 
-#[derive(Template, WebTemplate)]
+/// What the browser sent, and what the server keeps.
+#[derive(Debug, Template, WebTemplate)]
 #[template(path = "rango/cookies.html")]
-struct CookiesPage {
+pub struct CookiesPage {
     /// The cookies this request carried, by name.
     sent: Vec<(String, String)>,
     /// What the store holds for the session those cookies name, if anything.
@@ -243,6 +222,7 @@ struct CookiesPage {
 }
 
 /// A session record as the store keeps it.
+#[derive(Debug)]
 struct StoredSession {
     /// Each key with its value as JSON, by key.
     values: BTreeMap<String, String>,
@@ -250,7 +230,8 @@ struct StoredSession {
 }
 
 // ANCHOR: index
-async fn index(State(config): State<Config>, session: Session) -> Result<IndexPage, AppError> {
+/// The home page: counts the visit and shows the count.
+pub async fn index(State(config): State<Config>, session: Session) -> Result<IndexPage, AppError> {
     session.set_test_cookie().await?;
     let visits = visitor_cookie_handler(&session, &config.clock, config.visit_interval).await?;
     Ok(IndexPage {
@@ -274,7 +255,7 @@ async fn about(State(config): State<Config>, session: Session) -> Result<AboutPa
 // ANCHOR: cookies
 /// Both sides of a session: the cookies the browser sent, and what the
 /// server's store holds for the session id among them.
-async fn cookies(
+pub async fn cookies(
     State(config): State<Config>,
     jar: CookieJar,
     session: Session,

@@ -1,4 +1,7 @@
-//! The Redis suite: two servers, one Redis, shared sessions.
+//! The Redis suite, from the suite stages 3 and 4 share: two servers, one
+//! Redis, shared sessions, and the transcript the book shows of them
+//! (`book/src/transcripts/step03-redis.txt`; `SNAPSHOTS=overwrite` rewrites
+//! it, as in tests/transcripts.rs).
 //!
 //! It needs a running `redis-server`, so `cargo test` skips it (and says so).
 //! `.ci/run` installs Redis, starts it on a free port and runs this file:
@@ -8,62 +11,20 @@
 //! RANGO_TEST_REDIS_URL=redis://127.0.0.1:6390 \
 //!     cargo test -p step04-expiry --test redis -- --ignored
 //! ```
-//!
-//! Stage 4 adds Redis's side of expiry: it drops expired sessions itself.
 
-use std::time::Duration;
+mod stage;
 
 use rango_sessions::Store;
-use rango_site::testing::{Server, browser, command, visit};
-use step04_expiry::{Config, app};
+use rango_site::testing::command;
+use rango_site::testing::suite::redis::redis_url;
 
-/// The Redis that `.ci/run` (or you) started.
-fn redis_url() -> String {
-    std::env::var("RANGO_TEST_REDIS_URL")
-        .expect("set RANGO_TEST_REDIS_URL=redis://127.0.0.1:PORT to a running redis-server")
-}
+use crate::stage::ThisStage;
 
-/// A server over the shared Redis, counting every request as a visit.
-async fn server() -> Server {
-    let config = Config {
-        store: Store::open(&redis_url(), false).await.unwrap(),
-        visit_interval: Duration::ZERO,
-        ..Config::default()
-    };
-    Server::start(app(config)).await
-}
+rango_site::stage3_redis_behaviour!(
+    ThisStage,
+    open: Store::open(&redis_url(), false).await.unwrap(),
+);
 
-// ANCHOR: shared
-/// What a load balancer does: send one browser's requests to whichever server
-/// is free. The session lives in Redis, so each server continues it.
-#[tokio::test]
-#[ignore = "needs a redis-server: set RANGO_TEST_REDIS_URL (.ci/run does)"]
-async fn two_servers_share_sessions_through_redis() {
-    let (first, second) = (server().await, server().await);
-    // Cookies belong to a host, not a port: both servers get the same one.
-    let client = browser();
-
-    assert_eq!(visit(&client, &first.base).await, 1);
-    assert_eq!(
-        visit(&client, &second.base).await,
-        2,
-        "continued on the second"
-    );
-    assert_eq!(
-        visit(&client, &first.base).await,
-        3,
-        "and back on the first"
-    );
-
-    // A server started later finds the session too.
-    let third = server().await;
-    assert_eq!(visit(&client, &third.base).await, 4);
-    // While another browser starts its own.
-    assert_eq!(visit(&browser(), &second.base).await, 1);
-}
-// ANCHOR_END: shared
-
-// ANCHOR: expired
 /// Redis stores each session with a time to live (`rango-sessions` checks
 /// that an expired one is gone): there is nothing for `clearsessions` to do,
 /// and it says so.
@@ -78,4 +39,3 @@ async fn clearsessions_says_redis_expires_sessions_by_itself() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("expires sessions by itself"), "{stdout}");
 }
-// ANCHOR_END: expired

@@ -2,63 +2,57 @@
 //! cargo test -p step04-expiry --test transcripts` rewrites
 //! `book/src/transcripts/step04-*.txt` after a change.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
-use rango_site::testing::{Running, Server, browser_with_jar, command, run_to_exit};
+use rango_site::testing::transcript::{
+    Transcript, check_help, grep, grep_any, head_and_body, port,
+};
+use rango_site::testing::{Running, Server, browser_with_jar, command, get};
 use rango_site::{Clock, Console};
 use step04_expiry::{Args, Config, app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step04-expiry");
-
-/// The lines of `text` that contain any of `patterns`, as `grep -E "A|B"`
-/// prints them.
-fn grep_any(text: &str, patterns: &[&str]) -> String {
-    let mut found = String::new();
-    for line in text.lines() {
-        if patterns.iter().any(|pattern| line.contains(pattern)) {
-            found.push_str(line);
-            found.push('\n');
-        }
-    }
-    found
-}
-
-/// A response as `curl -s -D -` prints it: the head, then the body.
-async fn headers_and_body(response: reqwest::Response) -> String {
-    let head = head(&response);
-    head + &response.text().await.unwrap()
-}
+const PACKAGE: &str = "step04-expiry";
 
 #[test]
 fn help() {
-    check_help(BIN, "step04-expiry", "step04-help.txt");
+    check_help(BIN, PACKAGE, "step04-help.txt");
 }
 
 /// The session cookie a first visit gets, persistent and browser-length,
-/// and what the home page says of it.
+/// and what the home page says of it. The persistent cookie is kept two
+/// weeks, said both ways: `Max-Age`, and an `Expires` date two weeks on.
 #[tokio::test]
 async fn the_session_cookie_in_each_mode() {
-    for (args, name) in [
-        (&[][..], "step04-persistent.txt"),
+    const TWO_WEEKS: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+    for (flag, name) in [
+        (None, "step04-persistent.txt"),
         (
-            &["--expire-at-browser-close"][..],
+            Some("--expire-at-browser-close"),
             "step04-browser-length.txt",
         ),
     ] {
         let mut cmd = command(BIN);
-        cmd.args(["--session-store", "memory"]).args(args);
+        cmd.args(["--session-store", "memory"]).args(flag);
         let server = Running::start(cmd, &std::env::temp_dir());
         let response = reqwest::get(&server.url).await.unwrap();
-        let text = headers_and_body(response).await;
-        let mut line = "cargo run -p step04-expiry".to_owned();
-        if !args.is_empty() {
-            line = format!("{line} -- {}", args.join(" "));
-        }
+        let cookie = response.cookies().next().expect("a session cookie");
+        assert_eq!(cookie.max_age(), flag.is_none().then_some(TWO_WEEKS));
+        let left = cookie
+            .expires()
+            .map(|at| at.duration_since(SystemTime::now()));
+        assert_eq!(left.is_some(), flag.is_none(), "Expires goes with Max-Age");
+        let off = left.map(|left| TWO_WEEKS.saturating_sub(left.unwrap_or_default()));
+        assert!(
+            off.is_none_or(|off| off < Duration::from_secs(3)),
+            "{off:?}"
+        );
+        let text = head_and_body(response).await;
+        let run = flag.map_or(String::new(), |flag| format!(" -- {flag}"));
         Transcript::new()
-            .command(&line)
+            .command(&format!("cargo run -p step04-expiry{run}"))
             .command(
                 "curl -s -D - http://127.0.0.1:8000/rango/ | grep -E \"set-cookie|session-ends\"",
             )
@@ -99,7 +93,7 @@ async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
             clock.advance(TimeDelta::seconds(seconds));
             t.command(&format!("sleep {seconds}"));
         }
-        let text = headers_and_body(curl.get(server.url("/rango/")).send().await.unwrap()).await;
+        let text = head_and_body(curl.get(server.url("/rango/")).send().await.unwrap()).await;
         assert!(text.contains("<p>visits: 1</p>"), "{text}");
         let set_cookie = grep(&text, "set-cookie");
         assert!(set_cookie.contains("Max-Age=120;"), "{text}");
@@ -113,14 +107,7 @@ async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
     assert_eq!(cookies[0], cookies[1], "the same session");
     t.on_port(port(&server.base)).check("step04-sliding.txt");
 
-    let page = curl
-        .get(server.url("/rango/cookies/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get(&curl, &server.url("/rango/cookies/")).await;
     assert!(page.contains("<code>_refreshed_at</code>"), "{page}");
     Transcript::new()
         .command(
@@ -152,38 +139,26 @@ async fn clearsessions_after_sessions_expire() {
         .command("sleep 2")
         .output("");
     for _ in 0..2 {
-        let output = command(BIN)
-            .current_dir(dir.path())
-            .arg("clearsessions")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        t.command("cargo run -p step04-expiry -- clearsessions")
-            .output(&String::from_utf8(output.stdout).unwrap());
+        assert!(t.cargo_run(BIN, PACKAGE, &["clearsessions"], dir.path()));
     }
     t.check("step04-clearsessions.txt");
     server.stop();
 }
 
-/// What `clearsessions` says of stores it cannot or need not clear.
+/// What `clearsessions` says of stores it cannot or need not clear. A file
+/// name with a typo is refused, and no file is made under it.
 #[test]
 fn clearsessions_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = Transcript::new();
-    let output = command(BIN)
-        .args(["clearsessions", "--session-store", "memory"])
-        .output()
-        .unwrap();
-    t.command("cargo run -p step04-expiry -- clearsessions --session-store memory")
-        .output(&String::from_utf8(output.stdout).unwrap());
-    let (success, stderr) = run_to_exit(command(BIN).current_dir(dir.path()).args([
-        "clearsessions",
-        "--session-store",
-        "sqlite://rango.sqlit3",
-    ]));
-    assert!(!success);
-    t.command("cargo run -p step04-expiry -- clearsessions --session-store sqlite://rango.sqlit3")
-        .output(&stderr);
+    for store in ["memory", "sqlite://rango.sqlit3"] {
+        let args = ["clearsessions", "--session-store", store];
+        assert_eq!(
+            t.cargo_run(BIN, PACKAGE, &args, dir.path()),
+            store == "memory"
+        );
+    }
+    assert!(!dir.path().join("rango.sqlit3").exists(), "no file made");
     t.check("step04-clearsessions-elsewhere.txt");
 }
 
@@ -191,11 +166,9 @@ fn clearsessions_elsewhere() {
 #[test]
 fn bad_cookie_ages() {
     let mut t = Transcript::new();
-    for age in ["0", "-5", "2w"] {
-        let output = command(BIN).args(["--cookie-age", age]).output().unwrap();
-        assert!(!output.status.success());
-        t.command(&format!("cargo run -p step04-expiry -- --cookie-age {age}"))
-            .output(&String::from_utf8(output.stderr).unwrap());
+    for age in ["0", "-5", "2w", "34560001"] {
+        let refused = !t.cargo_run(BIN, PACKAGE, &["--cookie-age", age], &std::env::temp_dir());
+        assert!(refused, "{age}");
     }
     t.check("step04-bad-cookie-age.txt");
 }

@@ -1,7 +1,6 @@
 //! Sessions in Redis: Django's `cache` backend over a Redis cache, the store
 //! that several copies of a site can share.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -66,7 +65,8 @@ pub(crate) async fn open_redis(url: &str) -> Result<RedisSessions, String> {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
     expiry_date: i64,
-    data: HashMap<String, serde_json::Value>,
+    /// Keys in order (`serde_json`'s map is sorted), so a session reads the same each time.
+    data: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RedisSessions {
@@ -76,7 +76,7 @@ impl RedisSessions {
         let expiry_date = record.expiry_date.unix_timestamp();
         let stored = Stored {
             expiry_date,
-            data: record.data.clone(),
+            data: record.data.clone().into_iter().collect(),
         };
         let json = serde_json::to_string(&stored)
             .map_err(|err| session_store::Error::Encode(err.to_string()))?;
@@ -118,7 +118,7 @@ impl SessionStore for RedisSessions {
         let stored: Stored = serde_json::from_str(&json).map_err(|err| decode(&err))?;
         Ok(Some(Record {
             id: *id,
-            data: stored.data,
+            data: stored.data.into_iter().collect(),
             expiry_date: OffsetDateTime::from_unix_timestamp(stored.expiry_date)
                 .map_err(|err| decode(&err))?,
         }))

@@ -417,7 +417,10 @@ fn backend(err: &rusqlite::Error) -> session_store::Error {
 /// `{"visits":3,"last_visit":"2025-01-31T09:30:00Z"}`. The id and the expiry
 /// have columns of their own.
 fn encode(record: &Record) -> session_store::Result<String> {
-    serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))
+    // Keys in order: the data's map keeps them in no order, and the same
+    // session should read the same every time it is looked at.
+    let sorted: std::collections::BTreeMap<_, _> = record.data.iter().collect();
+    serde_json::to_string(&sorted).map_err(|err| session_store::Error::Encode(err.to_string()))
 }
 
 #[async_trait]

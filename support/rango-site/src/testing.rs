@@ -1,6 +1,8 @@
 //! The test harness the stages share (the `testing` feature): a site on a
 //! free port, browsers with and without a cookie jar, reading pages, and
 //! running a stage's binary. Django's counterpart is its test `Client`.
+//! [`suite`] holds the checks of what stage 3 does, which stage 4 runs too;
+//! [`transcript`], what the book shows of runs.
 
 use std::io::{BufRead, BufReader, Lines, Read};
 use std::path::Path;
@@ -15,6 +17,7 @@ use tokio::task::JoinHandle;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+pub mod suite;
 pub mod transcript;
 
 // ANCHOR: serve

@@ -15,7 +15,7 @@
 //! those tools do.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use snapbox::{Assert, Data, Redactions};
 
@@ -62,6 +62,31 @@ impl Transcript {
         }
         self.parts.push((false, text));
         self
+    }
+
+    /// Runs the binary `bin` of `package` with `args` in `dir` to its end,
+    /// shows it as `cargo run -p PACKAGE -- ARGS` with what it printed, and
+    /// says whether it succeeded. What it printed is its stdout, or, when it
+    /// failed, its stderr: the log lines a success writes to stderr are left
+    /// out, as the book leaves them out.
+    pub fn cargo_run(&mut self, bin: &str, package: &str, args: &[&str], dir: &Path) -> bool {
+        let output = super::command(bin)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let mut line = format!("cargo run -p {package}");
+        if !args.is_empty() {
+            line = format!("{line} -- {}", args.join(" "));
+        }
+        let printed = if output.status.success() {
+            output.stdout
+        } else {
+            output.stderr
+        };
+        self.command(&line)
+            .output(&String::from_utf8_lossy(&printed));
+        output.status.success()
     }
 
     /// Fails unless the text, shown as asked and with what changes from run
@@ -173,12 +198,26 @@ pub fn head(response: &reqwest::Response) -> String {
     head
 }
 
+/// A response as `curl -s -D -` prints it: the [`head`], then the body.
+pub async fn head_and_body(response: reqwest::Response) -> String {
+    let head = head(&response);
+    head + &response.text().await.unwrap()
+}
+
 /// The lines of `text` that contain `pattern`, as `grep PATTERN` prints them.
 pub fn grep(text: &str, pattern: &str) -> String {
+    grep_any(text, &[pattern])
+}
+
+/// The lines of `text` that contain any of `patterns`, as `grep -E "A|B"`
+/// prints them.
+pub fn grep_any(text: &str, patterns: &[&str]) -> String {
     let mut found = String::new();
-    for line in text.lines().filter(|line| line.contains(pattern)) {
-        found.push_str(line);
-        found.push('\n');
+    for line in text.lines() {
+        if patterns.iter().any(|pattern| line.contains(pattern)) {
+            found.push_str(line);
+            found.push('\n');
+        }
     }
     found
 }
