@@ -11,7 +11,8 @@
 //! - [`serve`]: `--addr`, logging, and serving until Ctrl-C;
 //! - [`duration`]: reading interval flags such as `--visit-interval 1d`;
 //! - [`site`]: the `/` redirect, the 404 and 500 pages, the request log;
-//! - `templates/base.html`: the layout every page extends;
+//! - `templates/base.html`: the layout every page extends, and
+//!   `templates/rango/about.html`: the About page, the same in every stage;
 //! - [`testing`] (feature `testing`): the harness the stages' tests share.
 
 pub mod clock;

@@ -332,22 +332,32 @@ pub async fn two_browsers_count_separately<S: Stage>(kind: S::Kind) {
     assert_eq!(visit(&cookieless_browser(), base).await, 1);
 }
 
-/// A value of the wrong type in the session is treated as absent: the
-/// counter starts again, and the visitor sees a page, not an error.
+/// A value of the wrong type in the session, the count or the time, is
+/// treated as absent: the counter starts again, the bad value is replaced,
+/// and the visitor sees a page, not an error.
 pub async fn a_stored_value_of_the_wrong_type_restarts_the_count<S: Stage>(kind: S::Kind) {
     let site = Site::start::<S>(kind, Duration::ZERO).await;
     let (client, jar) = browser_with_jar();
     let base = &site.base;
     visit(&client, base).await;
-    assert_eq!(visit(&client, base).await, 2);
-
     let id = session_id(&jar, base);
-    let mut record = site.record(id).await.unwrap();
-    record.data.insert("visits".into(), "two".into());
-    site.save(&record).await;
+    for (key, bad) in [("visits", "two"), ("last_visit", "yesterday-ish")] {
+        assert_eq!(visit(&client, base).await, 2, "{key}");
+        let mut record = site.record(id).await.unwrap();
+        record.data.insert(key.into(), bad.into());
+        site.save(&record).await;
+        site.clock.advance(TimeDelta::seconds(1));
 
-    assert_eq!(visit(&client, base).await, 1);
-    assert_eq!(site.record(id).await.unwrap().data["visits"], 1);
+        assert_eq!(visit(&client, base).await, 1, "{key}: {bad}");
+        let record = site.record(id).await.unwrap();
+        assert_eq!(record.data["visits"], 1, "{key}");
+        let last_visit = record.data["last_visit"].as_str().unwrap_or_default();
+        assert_eq!(
+            DateTime::parse_from_rfc3339(last_visit).ok(),
+            Some(site.clock.now().into()),
+            "{key}: the time of the new first visit"
+        );
+    }
 }
 
 // ANCHOR: forged
