@@ -7,9 +7,8 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_sessions::Store;
 use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
-use rango_site::testing::{Running, Server, command, run_to_exit};
+use rango_site::testing::{Running, Server, command, get, run_to_exit};
 use rango_site::{Clock, Console};
 use reqwest::header::COOKIE;
 use step03_server_sessions::{Args, Config, app};
@@ -124,17 +123,22 @@ fn store_errors() {
 async fn the_counter_with_curl() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rango.sqlite3");
-    let args = Args::try_parse_from(["step03", "--visit-interval", "10s"]).unwrap();
+    let store = format!("sqlite://{}", db.display());
+    let args = [
+        "step03",
+        "--visit-interval",
+        "10s",
+        "--session-store",
+        &store,
+    ];
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
     let (console, _) = Console::buffer();
     let config = Config {
         console,
         clock: clock.clone(),
-        visit_interval: args.visit_interval,
-        store: Store::open(&format!("sqlite://{}", db.display()), false)
+        ..Config::from_args(&Args::try_parse_from(args).unwrap())
             .await
-            .unwrap(),
-        secure_cookies: false,
+            .unwrap()
     };
     let server = Server::start(app(config)).await;
     let (curl, _) = rango_site::testing::browser_with_jar();
@@ -148,15 +152,8 @@ async fn the_counter_with_curl() {
     t.on_port(port(&server.base)).check("step03-curl.txt");
 
     clock.advance(TimeDelta::seconds(10));
-    let page = curl.get(&index).send().await.unwrap().text().await.unwrap();
-    let cookies = curl
-        .get(server.url("/rango/cookies/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get(&curl, &index).await;
+    let (_, cookies) = get(&curl, &server.url("/rango/cookies/")).await;
     let shown = grep(&cookies, "<td>") + &grep(&cookies, "keeps this record");
     let mut t = Transcript::new();
     t.command("sleep 10")
