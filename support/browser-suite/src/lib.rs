@@ -288,6 +288,16 @@ impl Chrome {
         Ok(cookies)
     }
 
+    /// The browser's one cookie, which must be `sessionid`: from stage 3 on,
+    /// the session id is all a browser holds.
+    pub async fn session_cookie(&self) -> Result<Cookie> {
+        let mut cookies = self.cookies().await?;
+        assert_eq!(cookies.len(), 1, "only the session id: {cookies:?}");
+        let cookie = cookies.remove(0);
+        assert_eq!(cookie.name, "sessionid");
+        Ok(cookie)
+    }
+
     /// Saves a PNG of the whole page at `path`, creating its directory. The
     /// window is first made as tall as the page (and stays so).
     pub async fn screenshot(&self, path: &Path) -> Result<()> {

@@ -3,29 +3,25 @@
 
 use std::time::Duration;
 
-use browser_suite::{Chrome, Cookie, Result, Server, TempDir, screenshot_dir};
+use browser_suite::{Chrome, Cookie, Result, Server, screenshot_dir};
 use chrono::{DateTime, TimeDelta, Utc};
-use rango_sessions::Store;
+use rango_sessions::testing::{Kind, TestStore};
 use rango_site::Clock;
 use rango_site::Console;
 use step03_server_sessions::{Config, app};
 
-/// Stage 3 on its default store (an `SQLite` file in `dir`), with a clock
-/// the test moves and visits an hour apart.
-async fn start(clock: &Clock, dir: &TempDir) -> Result<Server> {
+/// Stage 3 on its default store, an `SQLite` file, with a clock the test
+/// moves and visits an hour apart.
+async fn start(clock: &Clock, sessions: &TestStore) -> Server {
     let (console, _) = Console::buffer();
-    let url = format!("sqlite://{}", dir.path().join("rango.sqlite3").display());
-    let store = Store::open(&url, false)
-        .await
-        .unwrap_or_else(|err| panic!("cannot open {url}: {err}"));
-    Ok(Server::start(app(Config {
+    Server::start(app(Config {
         console,
         clock: clock.clone(),
         visit_interval: Duration::from_secs(60 * 60),
-        store,
+        store: sessions.store.clone(),
         secure_cookies: false,
     }))
-    .await)
+    .await
 }
 
 fn start_time() -> DateTime<Utc> {
@@ -34,10 +30,7 @@ fn start_time() -> DateTime<Utc> {
 
 /// The browser's only cookie, which must be an `HttpOnly` `sessionid`.
 async fn session_cookie(chrome: &Chrome) -> Result<Cookie> {
-    let mut cookies = chrome.cookies().await?;
-    assert_eq!(cookies.len(), 1, "only the session id: {cookies:?}");
-    let cookie = cookies.remove(0);
-    assert_eq!(cookie.name, "sessionid");
+    let cookie = chrome.session_cookie().await?;
     assert!(cookie.http_only, "page scripts must not see it: {cookie:?}");
     assert_eq!(cookie.path, "/");
     Ok(cookie)
@@ -46,9 +39,9 @@ async fn session_cookie(chrome: &Chrome) -> Result<Cookie> {
 #[tokio::test]
 #[ignore = "needs Chromium and chromedriver: cargo test -p browser-suite -- --ignored"]
 async fn only_the_session_id_reaches_the_browser() -> Result<()> {
-    let dir = TempDir::new()?;
+    let sessions = Kind::Sqlite.open().await;
     let clock = Clock::manual(start_time());
-    let site = start(&clock, &dir).await?;
+    let site = start(&clock, &sessions).await;
     let chrome = Chrome::launch().await?;
 
     chrome.goto(&site.url("/rango/")).await?;
