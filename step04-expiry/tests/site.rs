@@ -10,11 +10,11 @@ use chrono::TimeDelta;
 use rango_sessions::expiry::REFRESHED_AT;
 use rango_sessions::on_each_store;
 use rango_sessions::testing::Kind;
-use rango_site::testing::suite::{Site, Stage};
+use rango_site::testing::suite::{Site, StoreKind};
 use rango_site::testing::{cookieless_browser, get};
 use serde_json::json;
+use step04_expiry::app;
 use step04_expiry::expiry::SessionExpiry;
-use step04_expiry::{Config, app};
 use tower_sessions::cookie::time::{self, OffsetDateTime};
 
 use crate::stage::{ThisStage, config};
@@ -31,13 +31,8 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// The stage on a fresh store of `kind` with the given session expiry; a
 /// visit counts once a day, so only the expiry changes the session.
 async fn start(kind: Kind, expiry: SessionExpiry) -> Site {
-    let app = |parts| {
-        app(Config {
-            expiry,
-            ..config(parts)
-        })
-    };
-    Site::serve(ThisStage::open(kind).await, DAY, app).await
+    let app = |parts| app(config(parts, expiry));
+    Site::serve(kind.fresh().await, DAY, app).await
 }
 
 fn persistent(age: Duration) -> SessionExpiry {

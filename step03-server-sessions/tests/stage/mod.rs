@@ -5,7 +5,7 @@
 use axum::Router;
 use rango_sessions::Store;
 use rango_sessions::testing::Kind;
-use rango_site::testing::suite::{Opened, Parts, Stage};
+use rango_site::testing::suite::{Parts, Stage};
 use step03_server_sessions::{Config, app};
 
 // ANCHOR: suite
@@ -14,11 +14,6 @@ pub struct ThisStage;
 
 impl Stage for ThisStage {
     type Kind = Kind;
-
-    async fn open(kind: Kind) -> Opened {
-        let sessions = kind.open().await;
-        Opened::new(sessions.store.clone(), sessions)
-    }
 
     fn app(parts: Parts) -> Router {
         app(config(parts))

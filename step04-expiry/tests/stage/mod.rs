@@ -5,7 +5,8 @@
 use axum::Router;
 use rango_sessions::Store;
 use rango_sessions::testing::Kind;
-use rango_site::testing::suite::{Opened, Parts, Stage};
+use rango_site::testing::suite::{Parts, Stage};
+use step04_expiry::expiry::SessionExpiry;
 use step04_expiry::{Config, app};
 
 // ANCHOR: suite
@@ -15,23 +16,21 @@ pub struct ThisStage;
 impl Stage for ThisStage {
     type Kind = Kind;
 
-    async fn open(kind: Kind) -> Opened {
-        let sessions = kind.open().await;
-        Opened::new(sessions.store.clone(), sessions)
-    }
-
+    /// Sessions that last as long as Django's do by default.
     fn app(parts: Parts) -> Router {
-        app(config(parts))
+        app(config(parts, SessionExpiry::default()))
     }
 }
 
-/// The stage's settings, with what the suite sets in `parts`.
-pub fn config(parts: Parts) -> Config {
+/// The stage's settings, with what the suite sets in `parts` and sessions
+/// that last as `expiry` says.
+pub fn config(parts: Parts, expiry: SessionExpiry) -> Config {
     Config {
         console: parts.console,
         clock: parts.clock,
         visit_interval: parts.visit_interval,
         store: Store::new(parts.store),
+        expiry,
         ..Config::default()
     }
 }

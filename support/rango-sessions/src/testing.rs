@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rango_site::testing::suite::{Opened, StoreKind};
 use serde_json::json;
 use tempfile::TempDir;
 use time::OffsetDateTime;
@@ -42,6 +43,14 @@ impl Kind {
                 }
             }
         }
+    }
+}
+
+/// Each kind as the suite that stages 3 and 4 share opens it.
+impl StoreKind for Kind {
+    async fn fresh(self) -> Opened {
+        let sessions = self.open().await;
+        Opened::new(sessions.store.clone(), sessions)
     }
 }
 

@@ -7,9 +7,9 @@
 //! the binary, [`redis`] for two servers over one Redis.
 //!
 //! The stores live in `rango-sessions`, which depends on this crate, so the
-//! suite does not name them: a stage says how to open a fresh store of each
-//! kind ([`Stage::open`]), and how to build its app over any store
-//! ([`Stage::app`]).
+//! suite does not name them: `rango-sessions` says how to open a fresh store
+//! of each kind ([`StoreKind`]), and a stage how to build its app over any
+//! store ([`Stage::app`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,15 +31,19 @@ pub mod redis;
 
 /// A stage, as the suite needs it.
 pub trait Stage {
-    /// A kind of session store (`rango_sessions::testing::Kind`).
-    type Kind: Copy;
-
-    /// A fresh, empty store of `kind`.
-    fn open(kind: Self::Kind) -> impl Future<Output = Opened>;
+    /// The kinds of session store it runs on (`rango_sessions::testing::Kind`).
+    type Kind: StoreKind;
 
     /// The stage's app, with what the suite sets in `parts` and the stage's
     /// defaults for everything else.
     fn app(parts: Parts) -> Router;
+}
+
+/// A kind of session store: `rango_sessions::testing::Kind` implements it,
+/// once for every stage.
+pub trait StoreKind: Copy {
+    /// A fresh, empty store of this kind.
+    fn fresh(self) -> impl Future<Output = Opened>;
 }
 
 /// What the suite sets of a stage's app.
@@ -55,7 +59,7 @@ pub struct Parts {
     pub visit_interval: Duration,
 }
 
-/// A fresh store from [`Stage::open`], and what it needs kept until the test
+/// A fresh store from [`StoreKind::fresh`], and what it needs kept until the test
 /// ends (a temporary directory, say).
 #[derive(Debug)]
 pub struct Opened {
@@ -115,7 +119,7 @@ impl Site {
     /// `S` on a fresh store of `kind`, counting at most one visit per
     /// `visit_interval`.
     pub async fn start<S: Stage>(kind: S::Kind, visit_interval: Duration) -> Self {
-        Self::serve(S::open(kind).await, visit_interval, S::app).await
+        Self::serve(kind.fresh().await, visit_interval, S::app).await
     }
 
     /// The app that `app` builds over the store in `opened`, counting at
@@ -565,7 +569,7 @@ pub async fn two_tabs_at_once_count_one_visit_last_write_wins<S: Stage>(kind: S:
         }));
         S::app(Parts { store, ..parts })
     };
-    let site = Site::serve(S::open(kind).await, Duration::ZERO, app).await;
+    let site = Site::serve(kind.fresh().await, Duration::ZERO, app).await;
     let (client, jar) = browser_with_jar();
     assert_eq!(visit(&client, &site.base).await, 1, "a first visit");
 
