@@ -311,8 +311,8 @@ ONION = {
     "response": {"en": "response", "ru": "ответ"},
     "layers": [
         ("rango_site::site(pages)",
-         {"en": "the request log, the 404 page, the 500 page",
-          "ru": "журнал запросов, страница 404, страница 500"}),
+         {"en": "the request log; a 500 page if saving the session fails",
+          "ru": "журнал запросов; страница 500, если сессию не удалось сохранить"}),
         (".layer(sessions)",
          {"en": "finds the session by its cookie; on the way out, saves it and sets the cookie",
           "ru": "находит сессию по cookie; на обратном пути сохраняет её и ставит cookie"}),
