@@ -19,6 +19,8 @@ const CURL_HEADERS: &str =
     "curl -s -o /dev/null -D - -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/";
 const CURL_VISITS: &str =
     "curl -s -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/ | grep visits:";
+const SQLITE_QUERY: &str =
+    "select id, data, expiry_date, datetime(expiry_date, 'unixepoch') from sessions";
 
 #[test]
 fn help() {
@@ -94,25 +96,18 @@ fn store_errors() {
         .local_addr()
         .unwrap()
         .port();
+    let redis = format!("redis://127.0.0.1:{closed}");
     let mut t = Transcript::new();
-    for (shown, url) in [
-        (
-            "redis://127.0.0.1:6379",
-            format!("redis://127.0.0.1:{closed}"),
-        ),
-        (
-            "postgres://localhost/rango",
-            "postgres://localhost/rango".to_owned(),
-        ),
-    ] {
+    for url in [redis.as_str(), "postgres://localhost/rango"] {
         let (success, stderr) =
-            run_to_exit(command(BIN).args(["--addr", "127.0.0.1:0", "--session-store", &url]));
+            run_to_exit(command(BIN).args(["--addr", "127.0.0.1:0", "--session-store", url]));
         assert!(!success);
         t.command(&format!(
-            "cargo run -p step03-server-sessions -- --session-store {shown}"
+            "cargo run -p step03-server-sessions -- --session-store {url}"
         ))
         .output(&stderr);
     }
+    // The book shows Redis's usual port.
     t.shown_as(&format!("127.0.0.1:{closed}"), "127.0.0.1:6379")
         .check("step03-store-errors.txt");
 }
@@ -123,23 +118,13 @@ fn store_errors() {
 async fn the_counter_with_curl() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rango.sqlite3");
-    let store = format!("sqlite://{}", db.display());
-    let args = [
-        "step03",
-        "--visit-interval",
-        "10s",
-        "--session-store",
-        &store,
-    ];
+    let url = format!("sqlite://{}", db.display());
+    let flags = ["--visit-interval", "10s", "--session-store", &url];
+    let args = Args::try_parse_from(["step03"].iter().chain(&flags)).unwrap();
+    let mut config = Config::from_args(&args).await.unwrap();
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
-    let (console, _) = Console::buffer();
-    let config = Config {
-        console,
-        clock: clock.clone(),
-        ..Config::from_args(&Args::try_parse_from(args).unwrap())
-            .await
-            .unwrap()
-    };
+    config.clock = clock.clone();
+    config.console = Console::buffer().0;
     let server = Server::start(app(config)).await;
     let (curl, _) = rango_site::testing::browser_with_jar();
     let index = server.url("/rango/");
@@ -165,33 +150,25 @@ async fn the_counter_with_curl() {
         .output(&shown);
     t.check("step03-cookies-page.txt");
 
-    // What `sqlite3` shows of the table.
-    let rows: Vec<String> = rusqlite::Connection::open(&db)
+    // What `sqlite3` shows of the table: a line a row, columns joined by `|`.
+    let rows: Vec<[String; 4]> = rusqlite::Connection::open(&db)
         .unwrap()
-        .prepare("select id, data, expiry_date, datetime(expiry_date, 'unixepoch') from sessions")
+        .prepare(SQLITE_QUERY)
         .unwrap()
         .query_map((), |row| {
-            Ok(format!(
-                "{}|{}|{}|{}",
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?
-            ))
+            let expiry = row.get::<_, i64>(2)?.to_string();
+            Ok([row.get(0)?, row.get(1)?, expiry, row.get(3)?])
         })
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let mut t = Transcript::new();
-    t.command(
-        "sqlite3 rango.sqlite3 \"select id, data, expiry_date, datetime(expiry_date, 'unixepoch') from sessions\"",
-    )
-    .output(&rows.join("\n"));
+    let lines: Vec<_> = rows.iter().map(|row| row.join("|")).collect();
     // The id as the cookie would show it, and the expiry as a number.
-    let id = rows[0].split('|').next().unwrap().to_owned();
-    let expiry = rows[0].split('|').nth(2).unwrap().to_owned();
-    t.shown_as(&id, "[SESSION_ID]")
-        .shown_as(&expiry, "[EXPIRY]")
+    Transcript::new()
+        .command(&format!("sqlite3 rango.sqlite3 \"{SQLITE_QUERY}\""))
+        .output(&lines.join("\n"))
+        .shown_as(&rows[0][0], "[SESSION_ID]")
+        .shown_as(&rows[0][2], "[EXPIRY]")
         .check("step03-sqlite.txt");
 }
 

@@ -30,7 +30,7 @@ use rango_site::{AppError, Clock, Console, ServeArgs, TopFive};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
-use crate::expiry::SessionExpiry;
+pub use crate::expiry::SessionExpiry;
 pub use crate::test_cookie::TestCookie;
 use crate::visits::visitor_cookie_handler;
 

@@ -6,8 +6,7 @@ use axum::Router;
 use rango_sessions::Store;
 use rango_sessions::testing::Kind;
 use rango_site::testing::suite::{Parts, Stage};
-use step04_expiry::expiry::SessionExpiry;
-use step04_expiry::{Config, app};
+use step04_expiry::{Config, SessionExpiry, app};
 
 // ANCHOR: suite
 /// This stage, as the suite starts it.
@@ -16,14 +15,12 @@ pub struct ThisStage;
 impl Stage for ThisStage {
     type Kind = Kind;
 
-    /// Sessions that last as long as Django's do by default.
     fn app(parts: Parts) -> Router {
         app(config(parts, SessionExpiry::default()))
     }
 }
 
-/// The stage's settings, with what the suite sets in `parts` and sessions
-/// that last as `expiry` says.
+/// The stage's settings, with what the suite sets in `parts`.
 pub fn config(parts: Parts, expiry: SessionExpiry) -> Config {
     Config {
         console: parts.console,
