@@ -143,7 +143,6 @@ pub fn app(config: Config) -> Router {
 }
 // ANCHOR_END: app
 
-// ANCHOR: index_page
 /// The home page.
 #[derive(Debug, Template, WebTemplate)]
 #[template(path = "rango/index.html")]
@@ -151,7 +150,6 @@ pub struct IndexPage {
     top_five: TopFive,
     visits: u64,
 }
-// ANCHOR_END: index_page
 
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/about.html")]
@@ -178,11 +176,8 @@ pub async fn index(
     session.set_test_cookie().await?;
     let key = config.cookie_key.as_ref();
     let (jar, visits) = visitor_cookie_handler(jar, key, &config.clock, config.visit_interval);
-    let page = IndexPage {
-        top_five: TopFive::default(),
-        visits,
-    };
-    Ok((jar, page))
+    let top_five = TopFive::default();
+    Ok((jar, IndexPage { top_five, visits }))
 }
 // ANCHOR_END: index
 

@@ -1,11 +1,9 @@
 //! The chapter's visit counter, kept in the browser as two cookies.
 //!
-//! `visits` holds how many visits have counted so far, and `last_visit` when
-//! the last one counted. Both travel to the browser and back on every
-//! request as text, which the visitor can read, delete and edit: so each is
-//! parsed on the way back, and one that does not hold up counts as absent.
-//! With a key (`--signed-cookies`) each value also carries a signature, as
-//! Django's `set_signed_cookie` writes it, and an edited one is not believed.
+//! `visits` holds how many visits have counted, `last_visit` when the last
+//! one did. Both travel to the browser and back as text the visitor can
+//! edit, so each is parsed on the way back; with `--signed-cookies` each
+//! also carries a signature, and an edited value is not believed.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,11 +21,10 @@ pub const LAST_VISIT: &str = "last_visit";
 // ANCHOR: get_cookie
 /// The value of the cookie `name` as a `T`, or `None` when there is none.
 ///
-/// Django's `request.COOKIES.get(name)` and the `int(...)` around it in the
-/// chapter, or, with a `key`, `request.get_signed_cookie(name)`. A value that
-/// does not parse as a `T`, or whose signature does not fit, counts as
-/// absent: the visitor gets a first visit, not an error page, and the debug
-/// log says what was ignored.
+/// Django's `request.COOKIES.get(name)` with the chapter's `int(...)`
+/// around it, or, with a `key`, `request.get_signed_cookie(name)`. A value
+/// that does not parse, or whose signature does not fit, counts as absent:
+/// a first visit, not an error page, and a debug log line.
 pub fn get_cookie<T: FromStr>(jar: &CookieJar, key: Option<&Key>, name: &str) -> Option<T> {
     let sent = jar.get(name)?;
     let cookie = match key {
@@ -43,24 +40,16 @@ pub fn get_cookie<T: FromStr>(jar: &CookieJar, key: Option<&Key>, name: &str) ->
     value
 }
 
-/// Adds the cookie `name` to `jar`: Django's `response.set_cookie(name,
-/// value)`, or, with a `key`, `response.set_signed_cookie(name, value)`.
-pub fn set_cookie(
-    jar: CookieJar,
-    key: Option<&Key>,
-    name: &'static str,
-    value: String,
-) -> CookieJar {
-    let cookie = visit_cookie(name, value);
+/// `jar` with `cookie` added: Django's `response.set_cookie(name, value)`,
+/// or, with a `key`, `response.set_signed_cookie(name, value)`.
+pub fn set_cookie(jar: CookieJar, key: Option<&Key>, cookie: Cookie<'static>) -> CookieJar {
     let Some(key) = key else {
         return jar.add(cookie);
     };
     // A signed jar writes the signature in front of the value.
     let mut signed = cookie::CookieJar::new();
     signed.signed_mut(key).add(cookie);
-    signed
-        .iter()
-        .fold(jar, |jar, cookie| jar.add(cookie.clone()))
+    signed.iter().cloned().fold(jar, CookieJar::add)
 }
 // ANCHOR_END: get_cookie
 
@@ -82,8 +71,7 @@ pub fn visitor_cookie_handler(
     let now = clock.now();
     let visits: Option<u64> = get_cookie(&jar, key, VISITS);
     let last_visit: Option<DateTime<Utc>> = get_cookie(&jar, key, LAST_VISIT);
-    // A time still to come is no visit that happened (and would stop the
-    // count until then).
+    // A time still to come is no visit that happened: start again.
     let last_visit = last_visit.filter(|&time| time <= now);
 
     let (visits, last_visit) = match (visits, last_visit) {
@@ -95,8 +83,9 @@ pub fn visitor_cookie_handler(
         _ => (1, now),
     };
 
-    let jar = set_cookie(jar, key, VISITS, visits.to_string());
-    let jar = set_cookie(jar, key, LAST_VISIT, format_last_visit(last_visit));
+    let jar = set_cookie(jar, key, visit_cookie(VISITS, visits.to_string()));
+    let time = format_last_visit(last_visit);
+    let jar = set_cookie(jar, key, visit_cookie(LAST_VISIT, time));
     (jar, visits)
 }
 // ANCHOR_END: visitor_cookie_handler
@@ -115,16 +104,13 @@ pub fn format_last_visit(time: DateTime<Utc>) -> String {
 // ANCHOR: cookie
 /// A visit cookie as the browser should keep it.
 ///
-/// - `Max-Age`, a year: Django's `set_cookie` without `max_age`, as in the
-///   chapter, makes a cookie that ends with the browser, and a counter of
-///   days would start again almost every day. Written on every visit, the
-///   year starts again each time (browsers allow 400 days at most).
-/// - `Path=/`, as Django's `set_cookie` sets it: without it the browser
-///   would file the cookie under `/rango`, the path of the page that set it.
-/// - `HttpOnly`: no script on this site reads them, so none may (it does
-///   not stop the visitor editing them: `--signed-cookies` is for that).
-/// - `SameSite=Lax`, Django's default. Not `Secure`: `cargo run` serves
-///   plain HTTP.
+/// - `Max-Age`, a year, renewed on every visit: the chapter's `set_cookie`
+///   makes a cookie that ends with the browser, and a counter of days would
+///   start again almost every day.
+/// - `Path=/`, as Django sets it; else the browser files it under `/rango`.
+/// - `HttpOnly`: no script here reads them, so none may (the visitor still
+///   can edit them: `--signed-cookies` is for that).
+/// - `SameSite=Lax`, Django's default. Not `Secure`: `cargo run` is HTTP.
 fn visit_cookie(name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
