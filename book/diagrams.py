@@ -103,7 +103,7 @@ STAGES = {
         "set_cookie": ["Set-Cookie: sessionid=[id];", "  Max-Age=1209600;", "  Expires=[date]"],
         "handler": {
             "en": ["visitor_cookie_handler", "then refresh_expiry:", "save if a minute stale"],
-            "ru": ["visitor_cookie_handler", "затем refresh_expiry:", "сохранить раз в минуту"],
+            "ru": ["visitor_cookie_handler", "затем refresh_expiry:", "сохранить, если", "прошла минута"],
         },
         "store_kind": {"en": "SQLite file", "ru": "файл SQLite"},
         "store": ["[id] → visits: 3, …", "expires [expires]", "(clearsessions deletes", " expired rows)"],
@@ -220,7 +220,7 @@ def stage_diagram(name: str, lang: str) -> str:
 
 TIMELINE = {
     "title": {"en": "Persistent and browser-length sessions (a two-week cookie age)",
-              "ru": "Постоянная сессия и сессия до закрытия браузера (срок две недели)"},
+              "ru": "Сессия постоянная и до закрытия браузера (время жизни cookie — две недели)"},
     "persistent": {"en": "Persistent (the default)", "ru": "Постоянная (по умолчанию)"},
     "browser": {"en": "Browser-length (--expire-at-browser-close)",
                 "ru": "До закрытия браузера (--expire-at-browser-close)"},
@@ -309,8 +309,8 @@ CHART = {
     "step03-server-sessions": {"en": "Stage 3", "ru": "Этап 3"},
     "step04-expiry (refresh every visit)": {"en": "Stage 4, expiry saved on every visit",
                                             "ru": "Этап 4, срок сохраняется при каждом посещении"},
-    "step04-expiry (default refresh)": {"en": "Stage 4, expiry saved once a minute (default)",
-                                        "ru": "Этап 4, срок сохраняется раз в минуту (по умолчанию)"},
+    "step04-expiry (default refresh)": {"en": "Stage 4, expiry saved at most once a minute (default)",
+                                        "ru": "Этап 4, срок сохраняется не чаще раза в минуту (по умолчанию)"},
     "returning": {"en": "returning", "ru": "вернувшийся"},
     "new": {"en": "new", "ru": "новый"},
     "sqlite + cache": {"en": "sqlite + cache", "ru": "sqlite + кэш"},
@@ -390,6 +390,17 @@ RESULTS_RU = [
 ]
 
 
+# A decimal point in a number becomes the Russian decimal comma (0.07 -> 0,07),
+# outside `code` spans; 127.0.0.1 and version numbers (1.95.0) keep their dots.
+DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
+
+
+def decimal_commas(line: str) -> str:
+    parts = line.split("`")
+    return "`".join(DECIMAL.sub(r"\1,\2", part) if i % 2 == 0 else part
+                    for i, part in enumerate(parts))
+
+
 def results_ru(english: str) -> str:
     out = []
     for line in english.splitlines():
@@ -409,7 +420,7 @@ def results_ru(english: str) -> str:
                 ) if part)
                 line = " | ".join(["| " + label, *cells[1:]])
                 line = line.replace("×)", "×)")
-        out.append(line)
+        out.append(line if line.startswith("<!--") else decimal_commas(line))
     return "\n".join(out) + "\n"
 
 
