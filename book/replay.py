@@ -25,6 +25,7 @@ Exit status: 0 if every line was found, 1 otherwise (each miss is shown).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -47,6 +48,14 @@ TRANSCRIPTS = ROOT / "book" / "src" / "transcripts"
 # that starts the server itself (`$ cargo run ...`) needs no arguments here.
 SCENES: list[tuple[str, list[str], list[str]]] = [
     ("step01-test-cookie", [], ["step01-curl.txt", "step01-cookieless.txt"]),
+    ("step02-client-cookies", ["--visit-interval", "5s"],
+     ["step02-curl.txt", "step02-later.txt", "step02-cookies-page.txt", "step02-edit.txt"]),
+    ("step02-client-cookies", [], ["step02-bad-cookies.txt"]),
+    # Signed cookies need a key of 64 bytes or more: a new one each run.
+    ("step02-client-cookies", ["--visit-interval", "5s", "--signed-cookies"],
+     ["step02-signed.txt", "step02-signed-edit.txt"]),
+    ("step02-client-cookies", ["--visit-interval", "5s", "--signed-cookies"],
+     ["step02-replay.txt"]),
     ("step03-server-sessions", ["--visit-interval", "10s"],
      ["step03-curl.txt", "step03-cookies-page.txt"]),
     ("step03-server-sessions", [], ["step03-restart.txt"]),
@@ -87,16 +96,42 @@ def pattern(line: str) -> re.Pattern[str]:
     return re.compile("".join(MASKS.get(part, re.escape(part)) for part in parts) + r"\Z")
 
 
+SET_COOKIE = "set-cookie: "
+
+
+def groups(expected: list[str]) -> list[list[str]]:
+    """The expected lines, one to a group, except adjacent `set-cookie` lines, one group.
+
+    A server may send its Set-Cookie headers in any order (stage 2's does:
+    axum-extra's jar keeps them in a hash set), so those of one response
+    may be found in any order, next to each other.
+    """
+    result: list[list[str]] = []
+    for line in expected:
+        if line.startswith(SET_COOKIE) and result and result[-1][0].startswith(SET_COOKIE):
+            result[-1].append(line)
+        else:
+            result.append([line])
+    return result
+
+
+def matches_in_some_order(wanted: list[re.Pattern[str]], lines: list[str]) -> bool:
+    if not wanted:
+        return True
+    return any(want.match(lines[0]) and matches_in_some_order(wanted[:i] + wanted[i + 1:], lines[1:])
+               for i, want in enumerate(wanted))
+
+
 def find_in_order(expected: list[str], printed: list[str]) -> str | None:
     """None if every expected line is a line of `printed`, in order; else the first missing."""
     at = 0
-    for line in expected:
-        want = pattern(line)
-        while at < len(printed) and not want.match(printed[at]):
+    for group in groups(expected):
+        wanted = [pattern(line) for line in group]
+        while at < len(printed) and not matches_in_some_order(wanted, printed[at:at + len(group)]):
             at += 1
         if at == len(printed):
-            return line
-        at += 1
+            return group[0]
+        at += len(group)
     return None
 
 
@@ -118,9 +153,18 @@ def free_port() -> int:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment without the settings a developer's shell may hold, as the tests run."""
-    return {k: v for k, v in os.environ.items()
-            if k != "RUST_LOG" and not k.startswith(("RANGO_", "SESSION_"))}
+    """The environment without the settings a developer's shell may hold, as the tests run.
+
+    Only a signing key is added, made afresh (stage 2's `--signed-cookies`
+    needs one; `openssl rand -base64 48`, as the README has it).
+    """
+    env = {k: v for k, v in os.environ.items()
+           if k != "RUST_LOG" and not k.startswith(("RANGO_", "SESSION_"))}
+    env["RANGO_SECRET_KEY"] = KEY
+    return env
+
+
+KEY = base64.b64encode(os.urandom(48)).decode()
 
 
 def build(package: str) -> str:
