@@ -1316,7 +1316,9 @@ async fn remember(browser: &Browser, site: &Site, yes: bool) -> Check<Answer> {
 
 /// Fails unless `cookie` is a two-week `sessionid` with the id `id`; `when`
 /// says when (for the message).
-fn expect_two_weeks(cookie: Option<&SetCookie>, id: &str, when: &str) -> Check {
+/// `form` says whether `cookie` came with the answer to the form itself,
+/// where no lifetime at all suggests the two answers are swapped.
+fn expect_two_weeks(cookie: Option<&SetCookie>, id: &str, when: &str, form: bool) -> Check {
     let Some(cookie) = cookie else {
         return fail(say!(
             "Exercise 4: {when}, the answer has no `Set-Cookie` for `sessionid`; it \
@@ -1355,14 +1357,24 @@ fn expect_two_weeks(cookie: Option<&SetCookie>, id: &str, when: &str) -> Check {
             "Упражнение 4: {when} cookie живёт {age} с:\n    Set-Cookie: {line}\n\
              Две недели — это {TWO_WEEKS} с: `Expiry::OnInactivity(Duration::weeks(2))`.",
         )),
-        None => fail(say!(
-            "Exercise 4: {when}, the cookie has no `Max-Age`, so the browser forgets \
-             it when it closes:\n    Set-Cookie: {line}\nIt should last two weeks \
-             (`Max-Age={TWO_WEEKS}`). Are \"yes\" and \"no\" the wrong way round?",
-            "Упражнение 4: {when} у cookie нет `Max-Age`, и браузер забудет её, когда \
-             закроется:\n    Set-Cookie: {line}\nОна должна жить две недели \
-             (`Max-Age={TWO_WEEKS}`). Может быть, «yes» и «no» перепутаны местами?",
-        )),
+        None => {
+            let guess = if form {
+                say!(
+                    " Are \"yes\" and \"no\" the wrong way round?",
+                    " Может быть, «yes» и «no» перепутаны местами?",
+                )
+            } else {
+                String::new()
+            };
+            fail(say!(
+                "Exercise 4: {when}, the cookie has no `Max-Age`, so the browser forgets \
+                 it when it closes:\n    Set-Cookie: {line}\nIt should last two weeks \
+                 (`Max-Age={TWO_WEEKS}`).{guess}",
+                "Упражнение 4: {when} у cookie нет `Max-Age`, и браузер забудет её, когда \
+                 закроется:\n    Set-Cookie: {line}\nОна должна жить две недели \
+                 (`Max-Age={TWO_WEEKS}`).{guess}",
+            ))
+        }
     }
 }
 
@@ -1435,6 +1447,7 @@ async fn exercise_4_remember_yes_gives_a_two_week_cookie() -> Check {
         answer.session_cookie.as_ref(),
         &id,
         &say!("after remember=yes", "после remember=yes"),
+        true,
     )
 }
 
@@ -1466,7 +1479,9 @@ async fn exercise_4_the_choice_outlasts_the_next_save() -> Check {
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
     let id = browser.session_id(&site).unwrap();
-    remember(&browser, &site, true).await?;
+    let answer = remember(&browser, &site, true).await?;
+    let when = say!("after remember=yes", "после remember=yes");
+    expect_two_weeks(answer.session_cookie.as_ref(), &id, &when, true)?;
     site.next_day();
     // The visit is counted, so the session is saved and its cookie sent again.
     let response = browser
@@ -1482,6 +1497,7 @@ async fn exercise_4_the_choice_outlasts_the_next_save() -> Check {
             "a day after remember=yes, when the next visit is counted",
             "через день после remember=yes, когда засчитано следующее посещение,",
         ),
+        false,
     )
     .map_err(with_hint(keep_lifetime_hint()))?;
 
@@ -1630,7 +1646,9 @@ async fn exercise_4_a_post_without_the_cookie_changes_nothing() -> Check {
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
     let id = browser.session_id(&site).unwrap();
-    remember(&browser, &site, true).await?;
+    let answer = remember(&browser, &site, true).await?;
+    let when = say!("after remember=yes", "после remember=yes");
+    expect_two_weeks(answer.session_cookie.as_ref(), &id, &when, true)?;
     for value in ["no", "yes"] {
         let answer = post(
             &cookieless_browser(),
@@ -1673,6 +1691,7 @@ async fn exercise_4_a_post_without_the_cookie_changes_nothing() -> Check {
             "a day after remember=yes, and two cookieless POSTs from elsewhere",
             "через день после remember=yes и двух POST без cookie с другого сайта",
         ),
+        false,
     )
     .map_err(with_hint(keep_lifetime_hint()))
 }
