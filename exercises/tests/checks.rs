@@ -233,6 +233,21 @@ impl Browser {
         post(&self.poster, site, path, form).await
     }
 
+    /// The `sessionid` this browser holds for `site`; fails if it holds none.
+    fn session(&self, site: &Site) -> Check<String> {
+        match self.session_id(site) {
+            Some(id) => Ok(id),
+            None => fail(say!(
+                "The browser holds no `sessionid` after a visit to the home page: \
+                 stage 3 gives every visitor a session there. The server's log \
+                 lines above may say why.",
+                "После посещения главной страницы у браузера нет `sessionid`, а \
+                 этап 3 даёт там сессию каждому посетителю. Причину могут назвать \
+                 строки журнала сервера выше.",
+            )),
+        }
+    }
+
     /// The `sessionid` this browser holds for `site`, if any.
     fn session_id(&self, site: &Site) -> Option<String> {
         let url = site.server.base.parse().unwrap();
@@ -1024,9 +1039,7 @@ async fn a_two_day_visitor(site: &Site) -> Check<(Browser, String)> {
             "во второй день, до «Forget me»",
         ),
     )?;
-    let id = browser
-        .session_id(site)
-        .expect("stage 3 gives a visitor a session");
+    let id = browser.session(site)?;
     Ok((browser, id))
 }
 
@@ -1441,7 +1454,7 @@ async fn exercise_4_remember_yes_gives_a_two_week_cookie() -> Check {
     let site = Site::start().await;
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
-    let id = browser.session_id(&site).unwrap();
+    let id = browser.session(&site)?;
     let answer = remember(&browser, &site, true).await?;
     expect_two_weeks(
         answer.session_cookie.as_ref(),
@@ -1457,7 +1470,7 @@ async fn exercise_4_remember_no_gives_a_browser_length_cookie() -> Check {
     let site = Site::start().await;
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
-    let id = browser.session_id(&site).unwrap();
+    let id = browser.session(&site)?;
     remember(&browser, &site, true).await?;
     let answer = remember(&browser, &site, false).await?;
     expect_browser_length(
@@ -1478,7 +1491,7 @@ async fn exercise_4_the_choice_outlasts_the_next_save() -> Check {
     let site = Site::start().await;
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
-    let id = browser.session_id(&site).unwrap();
+    let id = browser.session(&site)?;
     let answer = remember(&browser, &site, true).await?;
     let when = say!("after remember=yes", "после remember=yes");
     expect_two_weeks(answer.session_cookie.as_ref(), &id, &when, true)?;
@@ -1529,7 +1542,7 @@ async fn exercise_4_the_visits_are_kept() -> Check {
         1,
         &say!("on day 1", "в день 1"),
     )?;
-    let id = browser.session_id(&site).unwrap();
+    let id = browser.session(&site)?;
     let hint = || {
         with_hint(say!(
             "Hint: remember=yes and remember=no change the cookie's lifetime, not \
@@ -1645,7 +1658,7 @@ async fn exercise_4_a_post_without_the_cookie_changes_nothing() -> Check {
     let site = Site::start().await;
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
-    let id = browser.session_id(&site).unwrap();
+    let id = browser.session(&site)?;
     let answer = remember(&browser, &site, true).await?;
     let when = say!("after remember=yes", "после remember=yes");
     expect_two_weeks(answer.session_cookie.as_ref(), &id, &when, true)?;
@@ -1759,7 +1772,7 @@ async fn the_forms_refuse_what_they_do_not_offer() -> Check {
     let site = Site::start().await;
     let browser = Browser::new();
     browser.open(&site, "/rango/").await?;
-    let id = browser.session_id(&site).unwrap();
+    let id = browser.session(&site)?;
     for path in ["/rango/forget/", "/rango/remember/"] {
         let status = browser
             .poster
