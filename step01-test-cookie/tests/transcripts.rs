@@ -2,7 +2,7 @@
 //! cargo test -p step01-test-cookie --test transcripts` rewrites
 //! `book/src/transcripts/step01-*.txt` after a change.
 
-use rango_site::testing::transcript::{Transcript, check_help, curl_is_installed, port};
+use rango_site::testing::transcript::{Transcript, check_help, port};
 use rango_site::testing::{Running, command, run_to_exit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step01-test-cookie");
@@ -43,9 +43,7 @@ fn a_port_in_use() {
 /// and its log (stderr), as they came.
 #[tokio::test]
 async fn the_test_cookie_with_curl() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     let dir = tempfile::tempdir().unwrap();
     let server = Running::start_terminal(command(BIN), dir.path());
     let port = port(&server.url);

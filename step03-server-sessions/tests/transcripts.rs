@@ -7,7 +7,7 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_site::testing::transcript::{Transcript, check_help, curl_is_installed, grep, port};
+use rango_site::testing::transcript::{Transcript, check_help, grep, port};
 use rango_site::testing::{Running, Server, command, run_to_exit};
 use rango_site::{Clock, Console};
 use step03_server_sessions::{Args, Config, app};
@@ -18,6 +18,8 @@ const CURL_HEADERS: &str =
     "curl -s -o /dev/null -D - -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/";
 const CURL_VISITS: &str =
     "curl -s -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/ | grep visits:";
+const CURL_COOKIES_PAGE: &str =
+    "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep -E \"<td>|keeps this record\"";
 const SQLITE_QUERY: &str =
     "select id, data, expiry_date, datetime(expiry_date, 'unixepoch') from sessions";
 
@@ -63,9 +65,7 @@ fn run() {
 /// curl's `jar.txt` there.
 #[tokio::test]
 async fn a_restart() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     for (store, name) in [
         (None, "step03-restart.txt"),
         (Some("memory"), "step03-restart-memory.txt"),
@@ -124,9 +124,7 @@ fn store_errors() {
 /// seconds later, what the cookie page shows, and what the file holds.
 #[tokio::test]
 async fn the_counter_with_curl() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rango.sqlite3");
     let url = format!("sqlite://{}", db.display());
@@ -151,12 +149,7 @@ async fn the_counter_with_curl() {
     let mut t = Transcript::new();
     t.on_port(port(&server.base)).command("sleep 10");
     t.shell(CURL_VISITS, jar.path()).await;
-    let cookies = t
-        .shell(
-            "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep -E \"<td>|keeps this record\"",
-            jar.path(),
-        )
-        .await;
+    let cookies = t.shell(CURL_COOKIES_PAGE, jar.path()).await;
     assert!(cookies.contains("<code>visits</code>"), "{cookies}");
     t.check("step03-cookies-page.txt");
 
@@ -186,22 +179,16 @@ async fn the_counter_with_curl() {
 /// the log.
 #[tokio::test]
 async fn a_made_up_session_id() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     let dir = tempfile::tempdir().unwrap();
     let server = start(&["--session-store", "memory"], dir.path());
     let mut t = Transcript::new();
     t.on_port(port(&server.url));
     for made_up in ["I-made-this-one-up-1234", "AAAAAAAAAAAAAAAAAAAAAA"] {
-        let shown = t
-            .shell(
-                &format!(
-                    "curl -s -o /dev/null -D - -b 'sessionid={made_up}' http://127.0.0.1:8000/rango/ | grep set-cookie"
-                ),
-                dir.path(),
-            )
-            .await;
+        let curl = format!(
+            "curl -s -o /dev/null -D - -b 'sessionid={made_up}' http://127.0.0.1:8000/rango/ | grep set-cookie"
+        );
+        let shown = t.shell(&curl, dir.path()).await;
         assert!(!shown.contains(made_up), "a new id: {shown}");
     }
     let (terminal, _) = server.finish();
@@ -214,20 +201,15 @@ async fn a_made_up_session_id() {
 /// `--secure-cookies`, as a site served over HTTPS sets it.
 #[tokio::test]
 async fn secure_cookies() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     let dir = tempfile::tempdir().unwrap();
     let server = start(&["--secure-cookies"], dir.path());
     let mut t = Transcript::new();
     t.command("cargo run -p step03-server-sessions -- --secure-cookies")
         .output(server.started())
         .on_port(port(&server.url));
-    t.shell(
-        "curl -s -o /dev/null -D - http://127.0.0.1:8000/rango/ | grep set-cookie",
-        dir.path(),
-    )
-    .await;
+    let curl = "curl -s -o /dev/null -D - http://127.0.0.1:8000/rango/ | grep set-cookie";
+    t.shell(curl, dir.path()).await;
     t.check("step03-secure.txt");
     server.stop();
 }

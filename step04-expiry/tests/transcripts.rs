@@ -4,13 +4,17 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_site::testing::transcript::{Transcript, check_help, curl_is_installed, port};
+use rango_site::testing::transcript::{Transcript, check_help, port};
 use rango_site::testing::{Running, Server, command};
 use rango_site::{Clock, Console};
 use step04_expiry::{Args, Config, app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step04-expiry");
 const PACKAGE: &str = "step04-expiry";
+
+const CURL_SLIDING: &str = "curl -s -D - -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/ | grep -E \"set-cookie|visits:|session-ends\"";
+const CURL_COOKIES_PAGE: &str =
+    "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep -E \"<td>|keeps this record\"";
 
 #[test]
 fn help() {
@@ -36,9 +40,7 @@ fn start(args: &[&str], dir: &std::path::Path) -> (Running, String) {
 /// weeks, said both ways: `Max-Age`, and an `Expires` date two weeks on.
 #[tokio::test]
 async fn the_session_cookie_in_each_mode() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     for (flag, name) in [
         (None, "step04-persistent.txt"),
         (
@@ -54,12 +56,9 @@ async fn the_session_cookie_in_each_mode() {
         t.command(&format!("cargo run -p step04-expiry{run}"))
             .output(&started)
             .on_port(port(&server.url));
-        let shown = t
-            .shell(
-                "curl -s -D - http://127.0.0.1:8000/rango/ | grep -E \"set-cookie|session-ends\"",
-                dir.path(),
-            )
-            .await;
+        let curl =
+            "curl -s -D - http://127.0.0.1:8000/rango/ | grep -E \"set-cookie|session-ends\"";
+        let shown = t.shell(curl, dir.path()).await;
         let set_cookie = shown.lines().next().unwrap();
         assert!(set_cookie.starts_with("set-cookie: sessionid="), "{shown}");
         assert_eq!(
@@ -94,9 +93,7 @@ async fn the_session_cookie_in_each_mode() {
 /// `SQLite` file of its own.
 #[tokio::test]
 async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("rango.sqlite3").display());
     let args =
@@ -118,12 +115,7 @@ async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
             clock.advance(TimeDelta::seconds(seconds));
             t.command(&format!("sleep {seconds}"));
         }
-        let text = t
-            .shell(
-                "curl -s -D - -c jar.txt -b jar.txt http://127.0.0.1:8000/rango/ | grep -E \"set-cookie|visits:|session-ends\"",
-                dir.path(),
-            )
-            .await;
+        let text = t.shell(CURL_SLIDING, dir.path()).await;
         assert!(text.contains("<p>visits: 1</p>"), "{text}");
         let set_cookie = text.lines().next().unwrap();
         assert!(set_cookie.contains("Max-Age=120;"), "{text}");
@@ -134,12 +126,7 @@ async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
 
     let mut t = Transcript::new();
     t.on_port(port(&server.base));
-    let page = t
-        .shell(
-            "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep -E \"<td>|keeps this record\"",
-            dir.path(),
-        )
-        .await;
+    let page = t.shell(CURL_COOKIES_PAGE, dir.path()).await;
     assert!(page.contains("<code>_refreshed_at</code>"), "{page}");
     t.check("step04-refreshed-at.txt");
 }
@@ -150,20 +137,15 @@ async fn a_visit_that_changes_nothing_still_slides_the_expiry() {
 /// the stores read the system's clock.)
 #[tokio::test]
 async fn clearsessions_after_sessions_expire() {
-    if !curl_is_installed() {
-        return;
-    }
+    rango_site::skip_without_curl!();
     let dir = tempfile::tempdir().unwrap();
     let (server, started) = start(&["--cookie-age", "1"], dir.path());
     let mut t = Transcript::new();
     t.command("cargo run -p step04-expiry -- --cookie-age 1")
         .output(&started)
         .on_port(port(&server.url));
-    t.shell(
-        "for i in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:8000/rango/; done",
-        dir.path(),
-    )
-    .await;
+    let curl = "for i in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:8000/rango/; done";
+    t.shell(curl, dir.path()).await;
     t.shell("sleep 2", dir.path()).await;
     for _ in 0..2 {
         assert!(t.cargo_run(BIN, PACKAGE, &["clearsessions"], dir.path()));

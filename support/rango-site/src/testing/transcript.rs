@@ -250,6 +250,17 @@ pub fn curl_is_installed() -> bool {
     installed
 }
 
+/// Returns from the test, skipped, unless curl is installed: the first line
+/// of a test that runs the book's curl commands (see [`curl_is_installed`]).
+#[macro_export]
+macro_rules! skip_without_curl {
+    () => {
+        if !$crate::testing::transcript::curl_is_installed() {
+            return;
+        }
+    };
+}
+
 /// The file a transcript lives in.
 fn path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
