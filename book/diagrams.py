@@ -301,6 +301,60 @@ def timeline(lang: str) -> str:
     return svg(width, height + 20, t["title"], body)
 
 
+# --- the stage 1 layers ------------------------------------------------------
+
+# The layers of stage 1's `app`, outermost first: (code, what it does).
+ONION = {
+    "title": {"en": "Stage 1: the layers around the handlers",
+              "ru": "Этап 1: слои вокруг обработчиков"},
+    "request": {"en": "request", "ru": "запрос"},
+    "response": {"en": "response", "ru": "ответ"},
+    "layers": [
+        ("rango_site::site(pages)",
+         {"en": "the request log; a 500 page if saving the session fails",
+          "ru": "журнал запросов; страница 500, если сессию не удалось сохранить"}),
+        (".layer(sessions)",
+         {"en": "finds the session by its cookie; on the way out, saves it and sets the cookie",
+          "ru": "находит сессию по cookie; на обратном пути сохраняет её и ставит cookie"}),
+        (".route_layer(map_response(vary_on_cookie))",
+         {"en": "adds Vary: Cookie to the Rango pages",
+          "ru": "добавляет Vary: Cookie к страницам Rango"}),
+        ("index, about",
+         {"en": "the handlers, with State(config) from .with_state(config)",
+          "ru": "обработчики; State(config) им даёт .with_state(config)"}),
+    ],
+}
+
+
+def onion(lang: str) -> str:
+    """Stage 1's layers as nested boxes: a request goes in from the left
+    through each layer to a handler, and its response comes out through
+    them again on the right."""
+    title = ONION["title"][lang]
+    width, left, right = 780, 90, 690
+    inset, strip, handler_h, below = 26, 40, 46, 10
+    layers = ONION["layers"]
+    inner = len(layers) - 1
+    bottom = 40 + strip * inner + handler_h + below * inner
+    fills = ["#f6f7f9", NEW_FILL, "#e8f1fb", "#ffffff"]
+    strokes = [LINE, NEW_INK, "#6b9bd1", INK]
+    body = [text(width / 2, 22, title, size=15, weight="bold", anchor="middle")]
+    for i, (code, what) in enumerate(layers):
+        x, y = left + inset * i, 40 + strip * i
+        w, h = right - left - 2 * inset * i, bottom - below * i - y
+        body.append(box(x, y, w, h, fill=fills[i], stroke=strokes[i]))
+        body.append(text(x + 10, y + 16, code, size=12, mono=True, weight="bold"))
+        body.append(text(x + 10, y + 32, what[lang], size=11, fill=MUTED))
+    # In at the left, out at the right, level with the handlers.
+    hx = left + inset * inner
+    hy = 40 + strip * inner + handler_h / 2
+    body.append(arrow(6, hy, hx, hy))
+    body.append(text(6, hy - 6, ONION["request"][lang], size=11, fill=MUTED))
+    body.append(arrow(right - inset * inner, hy, width - 6, hy))
+    body.append(text(width - 6, hy - 6, ONION["response"][lang], size=11, anchor="end", fill=MUTED))
+    return svg(width, bottom + 12, title, body)
+
+
 # --- the performance chart -----------------------------------------------------
 
 CHART = {
@@ -434,6 +488,7 @@ def drawings() -> dict[Path, str]:
         for name in STAGES:
             files[OUT / lang / f"{name}.svg"] = stage_diagram(name, lang)
         files[OUT / lang / "stage4-timeline.svg"] = timeline(lang)
+        files[OUT / lang / "stage1-layers.svg"] = onion(lang)
         files[OUT / lang / "performance.svg"] = chart(lang, rows)
     english = (BOOK / "src" / "performance-results.md").read_text(encoding="utf-8")
     files[BOOK / "src" / "performance-results.ru.md"] = results_ru(english)
