@@ -63,8 +63,8 @@ STAGES = {
         "cookie": ["GET /rango/about/", "Cookie: sessionid=[id]"],
         "set_cookie": ["Set-Cookie: sessionid=[id];", "  HttpOnly; SameSite=Lax;", "  Path=/"],
         "handler": {
-            "en": ["index: set_test_cookie()", "about: test_cookie_worked()"],
-            "ru": ["index: set_test_cookie()", "about: test_cookie_worked()"],
+            "en": ["index:", "  set_test_cookie()", "about:", "  test_cookie_worked()"],
+            "ru": ["index:", "  set_test_cookie()", "about:", "  test_cookie_worked()"],
         },
         "store_kind": {"en": "memory", "ru": "в памяти"},
         "store": ["[id] →", "  testcookie: \"worked\""],
@@ -166,9 +166,14 @@ def stage_diagram(name: str, lang: str) -> str:
     body: list[str] = []
     width, height = 900, 320
 
-    def lines(x: float, y: float, items: list[str], key: str) -> None:
+    def lines(x: float, y: float, items: list[str], key: str, room: float) -> None:
         for i, line in enumerate(items):
-            body.append(text(x, y + 17 * i, code_line(line, lang), size=12, mono=True,
+            line = code_line(line, lang)
+            # A common monospace font's glyphs are 0.6 em wide: the line
+            # must fit the `room` its panel leaves, or it spills out.
+            if len(line) * 12 * 0.6 > room:
+                raise SystemExit(f"{name} ({lang}): {line!r} is wider than its panel ({room:g} px)")
+            body.append(text(x, y + 17 * i, line, size=12, mono=True,
                              fill=NEW_INK if key in new else INK))
 
     def panel(x: float, y: float, w: float, h: float, key: str) -> None:
@@ -182,21 +187,21 @@ def stage_diagram(name: str, lang: str) -> str:
     body.append(text(110, 62, word["browser"], size=14, weight="bold", anchor="middle"))
     panel(20, 75, 180, 110, "jar")
     body.append(text(28, 93, word["jar"] + ":", size=12, fill=MUTED))
-    lines(28, 112, spec["jar"], "jar")
+    lines(28, 112, spec["jar"], "jar", 168)
     # The request, then the answer, on the wire between browser and server.
     panel(222, 50, 238, 17 * len(spec["cookie"]) + 24, "cookie")
     body.append(text(230, 66, word["request"] + " →", size=11, fill=MUTED))
-    lines(230, 83, spec["cookie"], "cookie")
+    lines(230, 83, spec["cookie"], "cookie", 226)
     body.append(arrow(212, 158, 470, 158))
     body.append(arrow(470, 178, 212, 178))
     panel(222, 188, 238, 17 * len(spec["set_cookie"]) + 24, "set_cookie")
     body.append(text(230, 204, "← " + word["answer"], size=11, fill=MUTED))
-    lines(230, 221, spec["set_cookie"], "set_cookie")
+    lines(230, 221, spec["set_cookie"], "set_cookie", 226)
     # The server: the handler, over the session layer.
     body.append(box(470, 40, 200, 240))
     body.append(text(570, 62, word["server"], size=14, weight="bold", anchor="middle"))
     panel(480, 75, 180, 80, "handler")
-    lines(488, 95, spec["handler"][lang], "handler")
+    lines(488, 95, spec["handler"][lang], "handler", 168)
     body.append(box(480, 200, 180, 40, fill="#ffffff"))
     body.append(text(570, 225, word["layer"], size=12, anchor="middle", fill=MUTED))
     body.append(arrow(570, 200, 570, 158))
@@ -205,7 +210,7 @@ def stage_diagram(name: str, lang: str) -> str:
     body.append(text(795, 62, word["store"], size=14, weight="bold", anchor="middle"))
     body.append(text(795, 80, f'({spec["store_kind"][lang]})', size=12, anchor="middle", fill=MUTED))
     panel(708, 92, 174, 100, "store")
-    lines(714, 112, spec["store"], "store")
+    lines(714, 112, spec["store"], "store", 164)
     body.append(arrow(660, 212, 708, 212, LINE))
     body.append(text(684, 206, word["load"], size=11, anchor="middle", fill=MUTED))
     body.append(arrow(708, 232, 662, 232, LINE))

@@ -2,8 +2,8 @@
 //! cargo test -p step01-test-cookie --test transcripts` rewrites
 //! `book/src/transcripts/step01-*.txt` after a change.
 
-use rango_site::testing::transcript::{Transcript, check_help, head, port};
-use rango_site::testing::{Running, command, cookieless_browser, run_to_exit};
+use rango_site::testing::transcript::{Transcript, check_help, curl_is_installed, port};
+use rango_site::testing::{Running, command, run_to_exit};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step01-test-cookie");
 
@@ -12,13 +12,13 @@ fn help() {
     check_help(BIN, "step01-test-cookie", "step01-help.txt");
 }
 
-/// The server started as the book starts it: the line it prints.
+/// The server started as the book starts it: what its terminal shows.
 #[test]
 fn run() {
-    let server = Running::start(command(BIN), &std::env::temp_dir());
+    let server = Running::start_terminal(command(BIN), &std::env::temp_dir());
     Transcript::new()
         .command("cargo run -p step01-test-cookie")
-        .output(&format!("Listening on {}", server.url))
+        .output(server.started())
         .on_port(port(&server.url))
         .check("step01-run.txt");
     server.stop();
@@ -38,50 +38,49 @@ fn a_port_in_use() {
 }
 
 /// The server started, a browser's visit to the home page and then About,
-/// with curl keeping the cookies in a jar; then what the server printed:
-/// its console, and (on stderr) its log.
+/// with curl keeping the cookies in a jar, and a visit without one; then,
+/// after Ctrl-C, all the server's terminal showed: its console (stdout)
+/// and its log (stderr), as they came.
 #[tokio::test]
 async fn the_test_cookie_with_curl() {
-    let server = Running::start_logging(command(BIN), &std::env::temp_dir());
-    let url = server.url.clone();
-    let port = port(&url);
+    if !curl_is_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start_terminal(command(BIN), dir.path());
+    let port = port(&server.url);
 
-    let jar = rango_site::testing::browser();
     let mut curl = Transcript::new();
+    curl.on_port(port);
     for path in ["/rango/", "/rango/about/"] {
-        let response = jar.get(url.replace("/rango/", path)).send().await.unwrap();
-        curl.command(&format!(
-            "curl -s -o /dev/null -D - -c jar.txt -b jar.txt http://127.0.0.1:8000{path}"
-        ))
-        .output(&head(&response));
+        curl.shell(
+            &format!("curl -s -o /dev/null -D - -c jar.txt -b jar.txt http://127.0.0.1:8000{path}"),
+            dir.path(),
+        )
+        .await;
     }
-    curl.on_port(port).check("step01-curl.txt");
+    curl.check("step01-curl.txt");
 
-    let refuses = cookieless_browser();
+    // Without a jar, curl is a browser that refuses cookies.
     let mut cookieless = Transcript::new();
+    cookieless.on_port(port);
     for path in ["/rango/", "/rango/about/"] {
-        let response = refuses
-            .get(url.replace("/rango/", path))
-            .send()
-            .await
-            .unwrap();
         cookieless
-            .command(&format!(
-                "curl -s -o /dev/null -w \"%{{http_code}}\\n\" http://127.0.0.1:8000{path}"
-            ))
-            .output(response.status().as_str());
+            .shell(
+                &format!(
+                    "curl -s -o /dev/null -w \"%{{http_code}}\\n\" http://127.0.0.1:8000{path}"
+                ),
+                dir.path(),
+            )
+            .await;
     }
-    cookieless.on_port(port).check("step01-cookieless.txt");
+    cookieless.check("step01-cookieless.txt");
 
     // Ctrl-C, then all the server printed.
-    let (console, log) = server.finish();
+    let (terminal, _) = server.finish();
     Transcript::new()
         .command("cargo run -p step01-test-cookie")
-        .output(&console)
+        .output(&terminal)
         .on_port(port)
         .check("step01-console.txt");
-    Transcript::new()
-        .output(&log)
-        .on_port(port)
-        .check("step01-log.txt");
 }

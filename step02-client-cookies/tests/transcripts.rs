@@ -8,8 +8,8 @@
 use axum_extra::extract::cookie::Key;
 use chrono::{TimeDelta, TimeZone, Utc};
 use clap::Parser;
-use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
-use rango_site::testing::{Running, Server, command, cookieless_browser, cookies_in, run_to_exit};
+use rango_site::testing::transcript::{Transcript, check_help, curl_is_installed, grep, port};
+use rango_site::testing::{Running, Server, command, run_to_exit};
 use rango_site::{Clock, Console};
 use reqwest::header::COOKIE;
 use step02_client_cookies::{Args, Config, app};
@@ -27,14 +27,15 @@ fn help() {
     check_help(BIN, "step02-client-cookies", "step02-help.txt");
 }
 
+/// The server started as the book starts it: what its terminal shows.
 #[test]
 fn run() {
     let mut cmd = command(BIN);
     cmd.args(["--visit-interval", "5s"]);
-    let server = Running::start(cmd, &std::env::temp_dir());
+    let server = Running::start_terminal(cmd, &std::env::temp_dir());
     Transcript::new()
         .command("cargo run -p step02-client-cookies -- --visit-interval 5s")
-        .output(&format!("Listening on {}", server.url))
+        .output(server.started())
         .on_port(port(&server.url))
         .check("step02-run.txt");
     server.stop();
@@ -55,101 +56,53 @@ async fn site(args: &[&str], key: Option<Key>) -> (Server, Clock) {
     (Server::start(app(config)).await, clock)
 }
 
-/// A browser with its cookie jar, as `-c jar.txt -b jar.txt` makes curl.
-struct Curl {
-    client: reqwest::Client,
-    jar: std::sync::Arc<reqwest::cookie::Jar>,
-}
-
-impl Curl {
-    fn new() -> Self {
-        let (client, jar) = rango_site::testing::browser_with_jar();
-        Self { client, jar }
-    }
-
-    async fn get(&self, url: &str) -> reqwest::Response {
-        self.client.get(url).send().await.unwrap()
-    }
-
-    /// The `Cookie` header `-b jar.txt` sends to `base`, the cookies in
-    /// the order of their names (curl has an order of its own; a
-    /// transcript needs one that does not change from run to run).
-    fn cookie_header(&self, base: &str) -> String {
-        let mut cookies = cookies_in(&self.jar, base);
-        cookies.sort();
-        cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    /// Sets the cookie `name` in the jar to `value`, as an edit of jar.txt
-    /// (or of the cookie in a browser's developer tools) does.
-    fn edit(&self, base: &str, name: &str, value: &str) {
-        let url = base.parse().unwrap();
-        reqwest::cookie::CookieStore::set_cookies(
-            &*self.jar,
-            &mut [
-                reqwest::header::HeaderValue::from_str(&format!("{name}={value}; Path=/")).unwrap(),
-            ]
-            .iter(),
-            &url,
-        );
-    }
-}
-
 /// The counter with curl: a first visit, a second at once, and one five
-/// seconds later; then the visitor edits the count.
+/// seconds later; then the visitor edits the count in curl's jar.
 #[tokio::test]
 async fn the_counter_with_curl() {
-    let (server, clock) = site(&["--visit-interval", "5s"], None).await;
-    let curl = Curl::new();
-    let index = server.url("/rango/");
-    let mut t = Transcript::new();
-    for _ in 0..2 {
-        let response = curl.get(&index).await;
-        t.command(&format!("{CURL_HEADERS} http://127.0.0.1:8000/rango/"))
-            .output(&head(&response));
+    if !curl_is_installed() {
+        return;
     }
-    t.on_port(port(&server.base)).check("step02-curl.txt");
+    let (server, clock) = site(&["--visit-interval", "5s"], None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Transcript::new();
+    t.on_port(port(&server.base));
+    for _ in 0..2 {
+        t.shell(
+            &format!("{CURL_HEADERS} http://127.0.0.1:8000/rango/"),
+            dir.path(),
+        )
+        .await;
+    }
+    t.check("step02-curl.txt");
 
+    // The app's clock moves instead of the test waiting.
     clock.advance(TimeDelta::seconds(5));
     let mut t = Transcript::new();
-    t.command("sleep 5").command(CURL_VISITS).output(&grep(
-        &curl.get(&index).await.text().await.unwrap(),
-        "visits:",
-    ));
+    t.on_port(port(&server.base)).command("sleep 5");
+    t.shell(CURL_VISITS, dir.path()).await;
     t.check("step02-later.txt");
 
     // What the browser sent, as the cookies page shows it.
-    let page = cookieless_browser()
-        .get(server.url("/rango/cookies/"))
-        .header(COOKIE, curl.cookie_header(&server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    Transcript::new()
-        .command("curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep \"<td>\"")
-        .output(&grep(&page, "<td>"))
-        .check("step02-cookies-page.txt");
+    let mut t = Transcript::new();
+    t.on_port(port(&server.base));
+    t.shell(
+        "curl -s -b jar.txt http://127.0.0.1:8000/rango/cookies/ | grep \"<td>\"",
+        dir.path(),
+    )
+    .await;
+    t.check("step02-cookies-page.txt");
 
     // The edit, done in curl's jar file.
     let mut t = Transcript::new();
-    for (value, sed) in [
-        ("42", "s/\\tvisits\\t[0-9]*$/\\tvisits\\t42/"),
-        ("lots", "s/\\tvisits\\t42$/\\tvisits\\tlots/"),
+    t.on_port(port(&server.base));
+    for sed in [
+        "s/\\tvisits\\t[0-9]*$/\\tvisits\\t42/",
+        "s/\\tvisits\\t42$/\\tvisits\\tlots/",
     ] {
-        curl.edit(&server.base, "visits", value);
-        t.command(&format!("sed -i '{sed}' jar.txt"))
-            .command(CURL_VISITS)
-            .output(&grep(
-                &curl.get(&index).await.text().await.unwrap(),
-                "visits:",
-            ));
+        t.shell(&format!("sed -i '{sed}' jar.txt"), dir.path())
+            .await;
+        t.shell(CURL_VISITS, dir.path()).await;
     }
     t.check("step02-edit.txt");
 }
@@ -179,35 +132,31 @@ fn signed_cookies_need_a_key() {
 /// Signed: the first visit, and an edited count thrown away.
 #[tokio::test]
 async fn signed_cookies_with_curl() {
+    if !curl_is_installed() {
+        return;
+    }
     let (server, _) = site(
         &["--visit-interval", "5s", "--signed-cookies"],
         Some(Key::generate()),
     )
     .await;
-    let curl = Curl::new();
-    let index = server.url("/rango/");
-    let response = curl.get(&index).await;
-    let visits = response
-        .cookies()
-        .find(|cookie| cookie.name() == "visits")
-        .unwrap()
-        .value()
-        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
     let mut t = Transcript::new();
-    t.command(&format!("{CURL_HEADERS} http://127.0.0.1:8000/rango/"))
-        .output(&head(&response));
-    t.on_port(port(&server.base)).check("step02-signed.txt");
+    t.on_port(port(&server.base));
+    t.shell(
+        &format!("{CURL_HEADERS} http://127.0.0.1:8000/rango/"),
+        dir.path(),
+    )
+    .await;
+    t.check("step02-signed.txt");
 
     // `SIGNATURE1` becomes `SIGNATURE99`; the signature ends in `=`, `%3D`.
-    let signature = visits.strip_suffix("%3D1").unwrap();
-    curl.edit(&server.base, "visits", &format!("{signature}%3D99"));
     let mut t = Transcript::new();
-    t.command("sed -i 's/%3D1$/%3D99/' jar.txt")
-        .command(CURL_VISITS)
-        .output(&grep(
-            &curl.get(&index).await.text().await.unwrap(),
-            "visits:",
-        ));
+    t.on_port(port(&server.base));
+    t.shell("sed -i 's/%3D1$/%3D99/' jar.txt", dir.path()).await;
+    let jar = std::fs::read_to_string(dir.path().join("jar.txt")).unwrap();
+    assert!(jar.contains("%3D99\n"), "the edit took: {jar}");
+    t.shell(CURL_VISITS, dir.path()).await;
     t.check("step02-signed-edit.txt");
 }
 
@@ -237,37 +186,31 @@ async fn the_log_says_why_a_cookie_was_thrown_away() {
 /// Signed: a copy of an old cookie, kept and sent again, still passes.
 #[tokio::test]
 async fn an_old_signed_pair_can_be_sent_again() {
+    if !curl_is_installed() {
+        return;
+    }
     let (server, clock) = site(
         &["--visit-interval", "5s", "--signed-cookies"],
         Some(Key::generate()),
     )
     .await;
-    let curl = Curl::new();
-    let index = server.url("/rango/");
-    let visits = async || grep(&curl.get(&index).await.text().await.unwrap(), "visits:");
+    let dir = tempfile::tempdir().unwrap();
     let mut t = Transcript::new();
-    t.command("rm -f jar.txt")
-        .command(CURL_VISITS)
-        .output(&visits().await);
-    let saved = curl.cookie_header(&server.base);
-    t.command("cp jar.txt saved.txt");
+    t.on_port(port(&server.base));
+    t.shell("rm -f jar.txt", dir.path()).await;
+    t.shell(CURL_VISITS, dir.path()).await;
+    t.shell("cp jar.txt saved.txt", dir.path()).await;
     for _ in 0..2 {
+        // The app's clock moves instead of the test waiting.
         clock.advance(TimeDelta::seconds(5));
-        t.command("sleep 5")
-            .command(CURL_VISITS)
-            .output(&visits().await);
+        t.command("sleep 5");
+        t.shell(CURL_VISITS, dir.path()).await;
     }
-    let page = cookieless_browser()
-        .get(&index)
-        .header(COOKIE, saved)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    t.command("curl -s -b saved.txt http://127.0.0.1:8000/rango/ | grep visits:")
-        .output(&grep(&page, "visits:"));
+    t.shell(
+        "curl -s -b saved.txt http://127.0.0.1:8000/rango/ | grep visits:",
+        dir.path(),
+    )
+    .await;
     t.check("step02-replay.txt");
 }
 
@@ -275,10 +218,13 @@ async fn an_old_signed_pair_can_be_sent_again() {
 /// one gets.
 #[tokio::test]
 async fn bad_cookies_and_the_log_lines_they_get() {
+    if !curl_is_installed() {
+        return;
+    }
     let mut cmd = command(BIN);
     cmd.env("RUST_LOG", "info,step02_client_cookies=debug");
     let server = Running::start_logging(cmd, &std::env::temp_dir());
-    let url = server.url.clone();
+    let dir = tempfile::tempdir().unwrap();
 
     let time = "last_visit=2026-01-01T00%3A00%3A00.000Z";
     let cases = [
@@ -288,23 +234,16 @@ async fn bad_cookies_and_the_log_lines_they_get() {
         "visits=3; last_visit=2099-01-01T00%3A00%3A00.000Z".to_owned(),
         "visits=3".to_owned(),
     ];
-    let client = reqwest::Client::new();
     let mut t = Transcript::new();
+    t.on_port(port(&server.url));
     for typed in cases {
-        let page = client
-            .get(&url)
-            .header(COOKIE, &typed)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = t
+            .shell(
+                &format!("curl -s -b \"{typed}\" http://127.0.0.1:8000/rango/ | grep visits:"),
+                dir.path(),
+            )
+            .await;
         assert!(page.contains("visits: 1"), "{typed}");
-        t.command(&format!(
-            "curl -s -b \"{typed}\" http://127.0.0.1:8000/rango/ | grep visits:"
-        ))
-        .output(&grep(&page, "visits:"));
     }
     t.check("step02-bad-cookies.txt");
 

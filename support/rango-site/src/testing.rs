@@ -4,9 +4,9 @@
 //! [`suite`] holds the checks of what stage 3 does, which stage 4 runs too;
 //! [`transcript`], what the book shows of runs.
 
-use std::io::{BufRead, BufReader, Lines, Read};
+use std::io::{BufRead, BufReader, Lines, PipeReader, Read};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -220,7 +220,9 @@ pub fn run_to_exit(command: &mut Command) -> (bool, String) {
 #[derive(Debug)]
 pub struct Running {
     child: Child,
-    stdout: Lines<BufReader<ChildStdout>>,
+    stdout: Lines<BufReader<PipeReader>>,
+    /// What it printed up to its `Listening on` line, that line included.
+    started: String,
     /// `http://127.0.0.1:PORT/rango/`, as the binary printed it.
     pub url: String,
 }
@@ -229,27 +231,57 @@ impl Running {
     /// Starts `command` in `dir` on a free port; returns once it says where
     /// it listens.
     pub fn start(command: Command, dir: &Path) -> Self {
-        Self::spawn(command, dir, Stdio::null())
+        Self::spawn(command, dir, Output::Console)
     }
 
     /// [`Running::start`], keeping what the server logs on stderr for
     /// [`Running::finish`].
     pub fn start_logging(command: Command, dir: &Path) -> Self {
-        Self::spawn(command, dir, Stdio::piped())
+        Self::spawn(command, dir, Output::ConsoleAndLog)
     }
 
-    fn spawn(mut command: Command, dir: &Path, stderr: Stdio) -> Self {
+    /// [`Running::start`] with stdout and stderr in one stream, as the
+    /// terminal of `cargo run` shows them: the console's lines and the
+    /// log's, in the order they were written.
+    pub fn start_terminal(command: Command, dir: &Path) -> Self {
+        Self::spawn(command, dir, Output::Terminal)
+    }
+
+    fn spawn(mut command: Command, dir: &Path, output: Output) -> Self {
+        let (reader, writer) = std::io::pipe().unwrap();
+        let stderr = match output {
+            Output::Console => Stdio::null(),
+            Output::ConsoleAndLog => Stdio::piped(),
+            Output::Terminal => writer.try_clone().unwrap().into(),
+        };
         let mut child = command
             .current_dir(dir)
             .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
+            .stdout(writer)
             .stderr(stderr)
             .spawn()
             .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let Some(Ok(first)) = stdout.next() else {
-            let status = child.wait().unwrap();
-            panic!("the server printed no `Listening on` line, and exited: {status}");
+        // The command holds the pipe's writing end: dropped, the pipe ends
+        // when the child exits.
+        drop(command);
+        let mut stdout = BufReader::new(reader).lines();
+        let mut started = String::new();
+        let first = loop {
+            let Some(Ok(line)) = stdout.next() else {
+                let status = child.wait().unwrap();
+                panic!(
+                    "the server printed no `Listening on` line, and exited: {status}\n{started}"
+                );
+            };
+            started.push_str(&line);
+            started.push('\n');
+            if line.starts_with("Listening on ") {
+                break line;
+            }
+            assert!(
+                matches!(output, Output::Terminal),
+                "the first line is `Listening on`: {line}"
+            );
         };
         let url = first
             .strip_prefix("Listening on ")
@@ -260,7 +292,18 @@ impl Running {
             "{first}"
         );
         assert!(!url.contains(":0/"), "the real port, not 0: {first}");
-        Self { child, stdout, url }
+        Self {
+            child,
+            stdout,
+            started,
+            url,
+        }
+    }
+
+    /// What the server printed up to where it says it listens, that line
+    /// included (with [`Running::start_terminal`], its log lines too).
+    pub fn started(&self) -> &str {
+        &self.started
     }
 
     /// The URL of `path` on this server (`path` starts with `/`).
@@ -280,11 +323,12 @@ impl Running {
     }
 
     /// Stops the server as Ctrl-C would, and gives what it printed: all of
-    /// its console (stdout, from the `Listening on` line), and its log
+    /// its console (stdout, from its first line; with
+    /// [`Running::start_terminal`], the log's lines too), and its log
     /// (stderr; empty unless started with [`Running::start_logging`]).
     pub fn finish(mut self) -> (String, String) {
         self.signal("-INT");
-        let mut console = format!("Listening on {}\n", self.url);
+        let mut console = std::mem::take(&mut self.started);
         for line in self.stdout.by_ref() {
             console.push_str(&line.unwrap());
             console.push('\n');
@@ -308,4 +352,15 @@ impl Running {
             "graceful shutdown exits 0"
         );
     }
+}
+
+/// Where a [`Running`] server's stdout and stderr go.
+#[derive(Debug, Clone, Copy)]
+enum Output {
+    /// stdout read, stderr dropped.
+    Console,
+    /// Each read on its own.
+    ConsoleAndLog,
+    /// Both read as one stream, as a terminal shows them.
+    Terminal,
 }

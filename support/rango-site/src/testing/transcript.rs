@@ -10,12 +10,21 @@
 //! `[SHORT_ID]`, `[TIME]`, `[DATE]`, `[MS]`. The tests run servers on free
 //! ports; a transcript shows the default one, 8000.
 //!
-//! The tests do not call curl or sqlite3 (a machine with only Rust has
-//! neither): they make the same requests and queries, and print them as
-//! those tools do.
+//! A command shown as `curl` is run as shown, with curl, by
+//! [`Transcript::shell`]: its output is what curl printed, headers in the
+//! order the server sent them. A machine with only Rust may have no curl:
+//! then such a test says so and is skipped ([`curl_is_installed`]), unless
+//! `RANGO_REQUIRE_CURL=1` (`.ci/run` sets it) makes that a failure. A
+//! `cargo run` shows what the program printed on stdout and stderr
+//! together, as its terminal shows them ([`Transcript::cargo_run`],
+//! [`crate::testing::Running::start_terminal`]). `sqlite3` is not run (a
+//! machine with only Rust may lack it): the test makes the same query, and
+//! prints it as `sqlite3` does. The Redis suite runs `redis-cli`, which
+//! comes with the `redis-server` it needs anyway.
 
-use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use snapbox::{Assert, Data, Redactions};
 
@@ -34,9 +43,11 @@ impl Transcript {
         Self::default()
     }
 
-    /// Shows the server that ran on `port` as the default one, 8000.
+    /// Shows the server that ran on `port` as the default one, 8000. (A
+    /// line that [`Transcript::shell`] runs goes to 127.0.0.1, as shown:
+    /// the latest pair is put back first.)
     pub fn on_port(&mut self, port: u16) -> &mut Self {
-        for host in ["127.0.0.1", "localhost"] {
+        for host in ["localhost", "127.0.0.1"] {
             self.shown_as(&format!("{host}:{port}"), "127.0.0.1:8000");
         }
         self
@@ -65,28 +76,57 @@ impl Transcript {
     }
 
     /// Runs the binary `bin` of `package` with `args` in `dir` to its end,
-    /// shows it as `cargo run -p PACKAGE -- ARGS` with what it printed, and
-    /// says whether it succeeded. What it printed is its stdout, or, when it
-    /// failed, its stderr: the log lines a success writes to stderr are left
-    /// out, as the book leaves them out.
+    /// shows it as `cargo run -p PACKAGE -- ARGS` with what it printed on
+    /// stdout and stderr, in one stream as the terminal shows them (Cargo's
+    /// own lines aside), and says whether it succeeded.
     pub fn cargo_run(&mut self, bin: &str, package: &str, args: &[&str], dir: &Path) -> bool {
-        let output = super::command(bin)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
+        let mut command = super::command(bin);
+        command.args(args).current_dir(dir);
+        let (success, printed) = run_as_terminal(command);
         let mut line = format!("cargo run -p {package}");
         if !args.is_empty() {
             line = format!("{line} -- {}", args.join(" "));
         }
-        let printed = if output.status.success() {
-            output.stdout
-        } else {
-            output.stderr
-        };
-        self.command(&line)
-            .output(&String::from_utf8_lossy(&printed));
-        output.status.success()
+        self.command(&line).output(&printed);
+        success
+    }
+
+    /// Runs `line` as typed at the prompt (with `sh -c`, in `dir`), shows
+    /// it and what it printed, and gives that output. What the transcript
+    /// shows in place of something else (the default port, 8000, for the
+    /// port a test server really has: [`Transcript::on_port`]) is put back
+    /// before the line runs, the latest first (a server started again has
+    /// a new port), so call `on_port` first. The line must succeed. A line
+    /// that runs curl needs [`curl_is_installed`] first.
+    pub async fn shell(&mut self, line: &str, dir: &Path) -> String {
+        self.shell_after("", line, dir).await
+    }
+
+    /// [`Transcript::shell`], with `prelude` run first in the same shell,
+    /// and not shown: a shell function that points a tool at the test's
+    /// server, say.
+    pub async fn shell_after(&mut self, prelude: &str, line: &str, dir: &Path) -> String {
+        let mut typed = line.to_owned();
+        let mut done = Vec::new();
+        for (printed, shown) in self.shown_as.iter().rev() {
+            if !done.contains(shown) {
+                typed = typed.replace(shown, printed);
+                done.push(shown.clone());
+            }
+        }
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("{prelude}\n{typed}"))
+            .current_dir(dir);
+        // Blocking on its own thread, so that a server in this test's
+        // runtime goes on answering.
+        let (success, printed) = tokio::task::spawn_blocking(move || run_as_terminal(command))
+            .await
+            .unwrap();
+        assert!(success, "`{typed}` failed:\n{printed}");
+        self.command(line).output(&printed);
+        printed
     }
 
     /// Fails unless the text, shown as asked and with what changes from run
@@ -111,10 +151,40 @@ impl Transcript {
                 }
             })
             .collect();
+        // A server may send its `Set-Cookie` headers in any order (stage
+        // 2's, from axum-extra's jar, changes it from one response to the
+        // next): a run that differs from the file only in that order shows
+        // what the file shows. Any other difference shows the real order.
+        let shown = std::fs::read_to_string(path(name)).unwrap_or_default();
+        let text = if in_any_order(&text, SET_COOKIE) == in_any_order(&shown, SET_COOKIE) {
+            shown
+        } else {
+            text
+        };
         Assert::new()
             .action_env("SNAPSHOTS")
             .eq(text, Data::read_from(&path(name), None).raw());
     }
+}
+
+/// How curl prints a `Set-Cookie` header (hyper sends names in lower case).
+const SET_COOKIE: &str = "set-cookie: ";
+
+/// `text` with each run of adjacent lines that start with `prefix` sorted:
+/// the same for two texts that differ only in the order of those lines.
+fn in_any_order(text: &str, prefix: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for line in text.split_inclusive('\n').chain([""]) {
+        if line.starts_with(prefix) {
+            run.push(line);
+            continue;
+        }
+        run.sort_unstable();
+        lines.extend(run.drain(..).map(str::to_owned));
+        lines.push(line.to_owned());
+    }
+    lines
 }
 
 /// Fails unless `cargo run -p {package} -- --help`, run as the binary
@@ -128,6 +198,56 @@ pub fn check_help(bin: &str, package: &str, name: &str) {
         .command(&format!("cargo run -p {package} -- --help"))
         .output(&String::from_utf8(output.stdout).unwrap())
         .check(name);
+}
+
+/// Runs `command` to its end, with stdout and stderr in one stream as a
+/// terminal shows them: whether it succeeded, and what it printed (line
+/// ends as `\n`: curl prints a header's line end as `\r\n`).
+fn run_as_terminal(mut command: Command) -> (bool, String) {
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    command
+        .stdin(Stdio::null())
+        .stderr(writer.try_clone().unwrap())
+        .stdout(writer);
+    let mut child = command.spawn().unwrap();
+    // The command holds the pipe's writing end: dropped, the pipe ends when
+    // the child exits.
+    drop(command);
+    let mut printed = Vec::new();
+    reader.read_to_end(&mut printed).unwrap();
+    let status = child.wait().unwrap();
+    let printed = String::from_utf8_lossy(&printed).replace("\r\n", "\n");
+    (status.success(), printed)
+}
+
+/// Whether curl is installed, for a test that runs a shown curl command. If
+/// not, it says so on stderr and the test should return (skipped): the
+/// workspace's tests pass with only Rust. With `RANGO_REQUIRE_CURL=1`
+/// (`.ci/run` sets it, and installs curl) a missing curl fails the test.
+#[track_caller]
+pub fn curl_is_installed() -> bool {
+    let installed = Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !installed {
+        assert!(
+            std::env::var_os("RANGO_REQUIRE_CURL").is_none_or(|value| value != "1"),
+            "curl is not installed, and RANGO_REQUIRE_CURL=1 requires it"
+        );
+        // Written to stderr itself, not with `eprintln!`, which the test
+        // harness captures: a skip is said even when the test passes.
+        writeln!(
+            std::io::stderr(),
+            "{}: skipped, curl is not installed, so the curl commands the book shows were not \
+             run (install curl to check them; RANGO_REQUIRE_CURL=1 makes this a failure)",
+            std::thread::current().name().unwrap_or("a transcript test")
+        )
+        .ok();
+    }
+    installed
 }
 
 /// The file a transcript lives in.
@@ -170,38 +290,6 @@ fn redactions() -> Redactions {
         ])
         .unwrap();
     redactions
-}
-
-/// A response's status line and headers, as `curl -s -o /dev/null -D -`
-/// prints them, and the blank line that ends them. Several headers of one
-/// name (`set-cookie`) are shown sorted: a server may send them in any
-/// order, and axum-extra's cookie jar does, from one run to the next.
-pub fn head(response: &reqwest::Response) -> String {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\n",
-        response.status().as_u16(),
-        response.status().canonical_reason().unwrap_or_default()
-    );
-    for name in response.headers().keys() {
-        let mut values: Vec<_> = response
-            .headers()
-            .get_all(name)
-            .iter()
-            .map(|value| value.to_str().unwrap_or("?"))
-            .collect();
-        values.sort_unstable();
-        for value in values {
-            writeln!(head, "{name}: {value}").unwrap();
-        }
-    }
-    head.push('\n');
-    head
-}
-
-/// A response as `curl -s -D -` prints it: the [`head`], then the body.
-pub async fn head_and_body(response: reqwest::Response) -> String {
-    let head = head(&response);
-    head + &response.text().await.unwrap()
 }
 
 /// The lines of `text` that contain `pattern`, as `grep PATTERN` prints them.

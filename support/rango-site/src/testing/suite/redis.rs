@@ -4,16 +4,14 @@
 //! needs a running `redis-server`; `.ci/run` starts one and runs it with
 //! `--ignored`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tower_sessions::SessionStore;
 
 use super::{Parts, Shared, Stage};
-use crate::testing::transcript::{Transcript, grep};
-use crate::testing::{Server, browser, browser_with_jar, session_id, visit};
+use crate::testing::transcript::{self, Transcript, port};
+use crate::testing::{Server, browser, visit};
 use crate::{Clock, Console};
 
 /// The Redis that `.ci/run` (or you) started.
@@ -89,56 +87,72 @@ pub async fn two_servers_share_sessions_through_redis(server: impl AsyncFn() -> 
 /// its id, with the seconds it has left: two weeks, give or take a second
 /// (the store rounds the expiry up to a whole second, and Redis rounds the
 /// seconds it reports). Stage 3 wrote the transcript; stage 4 must still
-/// match it.
+/// match it. The commands run as shown, with curl and `redis-cli` (which
+/// comes with `redis-server`), `redis-cli` pointed at the test's Redis.
 pub async fn two_servers_with_curl(server: impl AsyncFn() -> Server) {
-    let (first, second) = (server().await, server().await);
-    let (curl, jar) = browser_with_jar();
-    let mut t = Transcript::new();
-    for (server, port) in [(&first, 8000), (&second, 8001), (&first, 8000)] {
-        let page = curl
-            .get(server.url("/rango/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        t.command(&format!(
-            "curl -s -c jar.txt -b jar.txt http://127.0.0.1:{port}/rango/ | grep visits:"
-        ))
-        .output(&grep(&page, "visits:"));
+    if !transcript::curl_is_installed() {
+        return;
     }
-    let id = session_id(&jar, &first.base).to_string();
-    let ttl = redis_ttl(&id);
+    let (first, second) = (server().await, server().await);
+    // curl's jar, in a directory of this test's own.
+    let dir = std::env::temp_dir().join(format!(
+        "rango-redis-curl-{}-{}",
+        std::process::id(),
+        port(&first.base)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut t = Transcript::new();
+    t.on_port(port(&first.base)).shown_as(
+        &format!("127.0.0.1:{}", port(&second.base)),
+        "127.0.0.1:8001",
+    );
+    for shown in [8000, 8001, 8000] {
+        let page = t
+            .shell(
+                &format!(
+                    "curl -s -c jar.txt -b jar.txt http://127.0.0.1:{shown}/rango/ | grep visits:"
+                ),
+                &dir,
+            )
+            .await;
+        assert!(page.starts_with("<p>visits: "), "{page}");
+    }
+    // `redis-cli` pointed at the test's Redis, and printing as it does in
+    // a terminal (`--no-raw`): a wrapper first in `PATH`.
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("redis-cli"),
+        format!(
+            "#!/bin/sh\nPATH=\"$REAL_PATH\" exec redis-cli --no-raw -u '{}' \"$@\"\n",
+            redis_url()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", "bin/redis-cli"])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    let redis_cli = r#"export REAL_PATH="$PATH"; PATH="$PWD/bin:$PATH""#;
+    let answer = t
+        .shell_after(
+            redis_cli,
+            r#"redis-cli ttl "$(awk '$6 == "sessionid" { print $7 }' jar.txt)""#,
+            &dir,
+        )
+        .await;
+    std::fs::remove_dir_all(&dir).ok();
+    let ttl: i64 = answer
+        .trim_end()
+        .strip_prefix("(integer) ")
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("redis-cli ttl: {answer:?}"));
     let two_weeks = 14 * 24 * 60 * 60;
     assert!(
         (two_weeks - 10..=two_weeks + 1).contains(&ttl),
         "about two weeks: {ttl}"
     );
-    t.command(r#"redis-cli ttl "$(awk '$6 == "sessionid" { print $7 }' jar.txt)""#)
-        .output(&format!("(integer) {ttl}"))
-        .shown_as(&ttl.to_string(), "[TTL]")
+    t.shown_as(&ttl.to_string(), "[TTL]")
         .check("step03-redis.txt");
-}
-
-/// `TTL key` on the shared Redis, as `redis-cli ttl` sends it: the seconds
-/// the key has left.
-fn redis_ttl(key: &str) -> i64 {
-    let url = redis_url();
-    let host_port = url
-        .trim_start_matches("redis://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut redis = TcpStream::connect(&host_port).unwrap();
-    write!(redis, "*2\r\n$3\r\nTTL\r\n${}\r\n{key}\r\n", key.len()).unwrap();
-    let mut answer = String::new();
-    BufReader::new(redis).read_line(&mut answer).unwrap();
-    // An integer reply: `:1209599`.
-    answer
-        .trim_end()
-        .strip_prefix(':')
-        .and_then(|seconds| seconds.parse().ok())
-        .unwrap_or_else(|| panic!("TTL {key}: {answer:?}"))
 }
