@@ -3,16 +3,25 @@
 //! project's `urls.py`, `handler404`/`handler500` and `runserver`'s log.
 
 use std::cell::Cell;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower::{Layer, Service, ServiceExt};
+use tower_http::classify::{ServerErrorsAsFailures, ServerErrorsFailureClass, SharedClassifier};
+use tower_http::trace::{
+    DefaultMakeSpan, DefaultOnBodyChunk, DefaultOnEos, DefaultOnFailure, DefaultOnRequest,
+    DefaultOnResponse, OnFailure, Trace, TraceLayer,
+};
 
 /// Wraps a stage's pages (`/rango/...`, with its session layer already on
 /// them) in what every stage shares:
@@ -28,12 +37,128 @@ pub fn site(pages: Router) -> Router {
     pages
         .route("/", get(|| async { Redirect::to("/rango/") }))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(session_failure_page))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        .layer(SiteLayer)
+}
+
+/// The request log: tower-http's, one line per answer at `info`.
+fn request_log() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>> {
+    TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+}
+
+/// A page's service inside [`request_log`].
+type Logged<S> = Trace<
+    S,
+    SharedClassifier<ServerErrorsAsFailures>,
+    DefaultMakeSpan,
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    DefaultOnFailure,
+>;
+
+/// Whether the request log would write anything for a request that goes
+/// well: its span (`info`), its "started" line (`debug`) or its "finished"
+/// line (`info`). Asked on every request, so `RUST_LOG` set by a test after
+/// the app was built still counts.
+fn request_log_enabled() -> bool {
+    tracing::enabled!(target: "tower_http::trace::make_span", tracing::Level::INFO)
+        || tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG)
+        || tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::INFO)
+}
+
+/// [`site`]'s layer around each page: the request log and the session
+/// failure page, in one service.
+///
+/// Each layer a `Router` puts around its routes costs every request a clone
+/// of the route and a boxed future; a profile of stage 3 put axum's
+/// `from_fn` and tower-http's `TraceLayer` together at about a sixth of the
+/// work a returning visitor's request takes beyond the page itself. So the
+/// two are one service here, and when the log would write nothing for a
+/// request that goes well (`RUST_LOG=warn`, as `support/bench/run` serves)
+/// the request skips tower-http's span and timing, and a failure (a 5xx
+/// answer) still gets tower-http's own `response failed` line.
+#[derive(Debug, Clone, Copy)]
+struct SiteLayer;
+
+impl<S: Clone> Layer<S> for SiteLayer {
+    type Service = SiteService<S>;
+
+    fn layer(&self, page: S) -> Self::Service {
+        let page = WithFailurePage(page);
+        SiteService {
+            logged: request_log().layer(page.clone()),
+            page,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SiteService<S> {
+    page: WithFailurePage<S>,
+    logged: Logged<WithFailurePage<S>>,
+}
+
+type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Service<Request> for SiteService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.page.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request_log_enabled() {
+            let logged = self.logged.clone().oneshot(request);
+            return Box::pin(async move { Ok(logged.await?.map(Body::new)) });
+        }
+        let started = Instant::now();
+        // `poll_ready` above asked the page, so it may be called.
+        let page = with_failure_page(self.page.0.call(request));
+        Box::pin(async move {
+            let response = page.await?;
+            if response.status().is_server_error() {
+                DefaultOnFailure::new().on_failure(
+                    ServerErrorsFailureClass::StatusCode(response.status()),
+                    started.elapsed(),
+                    &tracing::Span::none(),
+                );
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// A page whose failed session save gets a readable page:
+/// [`session_failure_page`].
+#[derive(Debug, Clone)]
+struct WithFailurePage<S>(S);
+
+impl<S> Service<Request> for WithFailurePage<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        Box::pin(with_failure_page(self.0.call(request)))
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -98,15 +223,23 @@ pub fn session_interrupted() {
     let _ = INTERRUPTED.try_with(|interrupted| interrupted.set(true));
 }
 
-/// The session layer saves the session after the handler has run; when that
-/// fails it logs the error and answers an empty 500. Give it a readable page.
-async fn session_failure_page(request: Request, next: Next) -> Response {
+/// Runs `page` where the session store can say the session was
+/// interrupted, and gives its answer [`session_failure_page`].
+async fn with_failure_page(
+    page: impl Future<Output = Result<Response, Infallible>>,
+) -> Result<Response, Infallible> {
     let (response, interrupted) = INTERRUPTED
         .scope(Cell::new(false), async {
-            let response = next.run(request).await;
+            let response = page.await;
             (response, INTERRUPTED.with(Cell::get))
         })
         .await;
+    Ok(session_failure_page(response?, interrupted))
+}
+
+/// The session layer saves the session after the handler has run; when that
+/// fails it logs the error and answers an empty 500. Give it a readable page.
+fn session_failure_page(response: Response, interrupted: bool) -> Response {
     let bodiless = !response.headers().contains_key(header::CONTENT_TYPE);
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !bodiless {
         return response;
