@@ -163,7 +163,7 @@ pub async fn refresh_expiry(
     // (it keeps its id) from a new or unknown one. A value that is not a
     // time (written by something else) counts as never.
     let refreshed_at = match session.get_value(REFRESHED_AT).await {
-        Ok(value) => value.and_then(|value| serde_json::from_value::<DateTime<Utc>>(value).ok()),
+        Ok(value) => value.and_then(refreshed_at),
         Err(err) => {
             tracing::warn!(%err, "cannot read the session to refresh its expiry");
             return response;
@@ -191,9 +191,41 @@ pub async fn refresh_expiry(
 }
 // ANCHOR_END: refresh
 
+/// The time in the session's [`REFRESHED_AT`], as serde reads a
+/// `DateTime<Utc>`. What this module writes there is RFC 3339, which
+/// chrono's RFC 3339 parser reads in a fraction of the time serde's route
+/// takes (that route tries several formats); anything else takes serde's.
+fn refreshed_at(value: serde_json::Value) -> Option<DateTime<Utc>> {
+    if let Some(text) = value.as_str()
+        && let Ok(when) = DateTime::parse_from_rfc3339(text)
+    {
+        return Some(when.to_utc());
+    }
+    serde_json::from_value(value).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick way reads what serde writes, and what it does not read
+    /// goes serde's way: the same time, or none, either way.
+    #[test]
+    fn refreshed_at_reads_what_serde_reads() {
+        let when = Utc::now();
+        let written = serde_json::to_value(when).unwrap();
+        assert_eq!(refreshed_at(written), Some(when));
+        for value in [
+            serde_json::json!("2025-01-31T09:30:00Z"),
+            serde_json::json!("2025-01-31T10:30:00.5+01:00"),
+            serde_json::json!("2025-01-31 09:30:00Z"),
+            serde_json::json!("yesterday"),
+            serde_json::json!(3),
+        ] {
+            let by_serde = serde_json::from_value::<DateTime<Utc>>(value.clone()).ok();
+            assert_eq!(refreshed_at(value.clone()), by_serde, "{value}");
+        }
+    }
 
     #[test]
     fn expires_is_max_age_from_now_and_only_added_once() {

@@ -376,7 +376,10 @@ fn commit<'a>(
     // `transaction()`, which has SQLite parse both again on every commit:
     // a profile of new visitors, one commit each, found that parsing about
     // a tenth of the writing thread's work.
-    let run = |sql: &str| db.prepare_cached(sql).and_then(|mut statement| statement.execute(()));
+    let run = |sql: &str| {
+        db.prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(()))
+    };
     if let Err(err) = run("begin") {
         return all_failed(err);
     }
