@@ -362,6 +362,8 @@ fn write_all(db: Connection, mut queue: mpsc::Receiver<Queued>, mut file: Watche
             let _ = queued.done.send(outcome);
         }
     }
+    // The queue is closed: the store is being dropped, and waits for this.
+    drop(db);
 }
 
 /// Runs `writes` in one transaction; the outcome of each, or the error
