@@ -87,19 +87,15 @@ impl<S: Clone> Layer<S> for SiteLayer {
     type Service = SiteService<S>;
 
     fn layer(&self, page: S) -> Self::Service {
-        let page = WithFailurePage(page);
-        SiteService {
-            logged: request_log().layer(page.clone()),
-            page,
-        }
+        SiteService(WithFailurePage(page))
     }
 }
 
+/// A page with [`SiteLayer`] around it. The request log is put around the
+/// page only for a request it logs: the service is cloned for every
+/// request, so a copy kept for the log would be cloned on every request too.
 #[derive(Debug, Clone)]
-struct SiteService<S> {
-    page: WithFailurePage<S>,
-    logged: Logged<WithFailurePage<S>>,
-}
+struct SiteService<S>(WithFailurePage<S>);
 
 type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
@@ -113,17 +109,18 @@ where
     type Future = Answer;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.page.0.poll_ready(cx)
+        self.0.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
         if request_log_enabled() {
-            let logged = self.logged.clone().oneshot(request);
-            return Box::pin(async move { Ok(logged.await?.map(Body::new)) });
+            let logged: Logged<_> = request_log().layer(self.0.clone());
+            let response = logged.oneshot(request);
+            return Box::pin(async move { Ok(response.await?.map(Body::new)) });
         }
         let started = Instant::now();
         // `poll_ready` above asked the page, so it may be called.
-        let page = with_failure_page(self.page.0.call(request));
+        let page = with_failure_page(self.0.0.call(request));
         Box::pin(async move {
             let response = page.await?;
             if response.status().is_server_error() {
@@ -283,6 +280,60 @@ mod tests {
                 .route("/rango/about/", get(reads))
                 .layer(SessionManagerLayer::new(store).with_name("sessionid")),
         )
+    }
+
+    /// What the request log writes for one request to `path` with the
+    /// log at `level`: the answer's status, and the lines.
+    async fn logged(level: &str, path: &str) -> (StatusCode, String) {
+        #[derive(Clone, Default)]
+        struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        // This thread's subscriber: a current-thread test runs the request here.
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let status = pages(BrokenStore).oneshot(request).await.unwrap().status();
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        (status, text)
+    }
+
+    /// At `info` each answer gets tower-http's line; at `warn` only a
+    /// failure does, the same `response failed` line either way.
+    #[tokio::test]
+    async fn the_request_log_writes_what_its_level_asks_for() {
+        let (status, info) = logged("info", "/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            info.contains("tower_http::trace::on_response: finished processing request"),
+            "{info}"
+        );
+        assert!(info.contains("status=404"), "{info}");
+
+        let (status, warn) = logged("warn", "/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(warn, "", "nothing for an answer that is not a failure");
+
+        let failed = "tower_http::trace::on_failure: response failed \
+                      classification=Status code: 500 Internal Server Error";
+        for level in ["info", "warn"] {
+            let (status, log) = logged(level, "/rango/").await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{level}");
+            assert!(log.contains(failed), "{level}: {log}");
+        }
     }
 
     #[tokio::test]
