@@ -103,7 +103,7 @@ STAGES = {
         "set_cookie": ["Set-Cookie: sessionid=[id];", "  Max-Age=1209600;", "  Expires=[date]"],
         "handler": {
             "en": ["visitor_cookie_handler", "then refresh_expiry:", "save if a minute stale"],
-            "ru": ["visitor_cookie_handler", "затем refresh_expiry:", "сохранить раз в минуту"],
+            "ru": ["visitor_cookie_handler", "затем refresh_expiry:", "сохранить, если", "прошла минута"],
         },
         "store_kind": {"en": "SQLite file", "ru": "файл SQLite"},
         "store": ["[id] → visits: 3, …", "expires [expires]", "(clearsessions deletes", " expired rows)"],
@@ -220,7 +220,7 @@ def stage_diagram(name: str, lang: str) -> str:
 
 TIMELINE = {
     "title": {"en": "Persistent and browser-length sessions (a two-week cookie age)",
-              "ru": "Постоянная сессия и сессия до закрытия браузера (срок две недели)"},
+              "ru": "Сессия постоянная и до закрытия браузера (время жизни cookie — две недели)"},
     "persistent": {"en": "Persistent (the default)", "ru": "Постоянная (по умолчанию)"},
     "browser": {"en": "Browser-length (--expire-at-browser-close)",
                 "ru": "До закрытия браузера (--expire-at-browser-close)"},
@@ -301,6 +301,60 @@ def timeline(lang: str) -> str:
     return svg(width, height + 20, t["title"], body)
 
 
+# --- the stage 1 layers ------------------------------------------------------
+
+# The layers of stage 1's `app`, outermost first: (code, what it does).
+ONION = {
+    "title": {"en": "Stage 1: the layers around the handlers",
+              "ru": "Этап 1: слои вокруг обработчиков"},
+    "request": {"en": "request", "ru": "запрос"},
+    "response": {"en": "response", "ru": "ответ"},
+    "layers": [
+        ("rango_site::site(pages)",
+         {"en": "the request log; a 500 page if saving the session fails",
+          "ru": "журнал запросов; страница 500, если сессию не удалось сохранить"}),
+        (".layer(sessions)",
+         {"en": "finds the session by its cookie; on the way out, saves it and sets the cookie",
+          "ru": "находит сессию по cookie; на обратном пути сохраняет её и ставит cookie"}),
+        (".route_layer(map_response(vary_on_cookie))",
+         {"en": "adds Vary: Cookie to the Rango pages",
+          "ru": "добавляет Vary: Cookie к страницам Rango"}),
+        ("index, about",
+         {"en": "the handlers, with State(config) from .with_state(config)",
+          "ru": "обработчики; State(config) им даёт .with_state(config)"}),
+    ],
+}
+
+
+def onion(lang: str) -> str:
+    """Stage 1's layers as nested boxes: a request goes in from the left
+    through each layer to a handler, and its response comes out through
+    them again on the right."""
+    title = ONION["title"][lang]
+    width, left, right = 780, 90, 690
+    inset, strip, handler_h, below = 26, 40, 46, 10
+    layers = ONION["layers"]
+    inner = len(layers) - 1
+    bottom = 40 + strip * inner + handler_h + below * inner
+    fills = ["#f6f7f9", NEW_FILL, "#e8f1fb", "#ffffff"]
+    strokes = [LINE, NEW_INK, "#6b9bd1", INK]
+    body = [text(width / 2, 22, title, size=15, weight="bold", anchor="middle")]
+    for i, (code, what) in enumerate(layers):
+        x, y = left + inset * i, 40 + strip * i
+        w, h = right - left - 2 * inset * i, bottom - below * i - y
+        body.append(box(x, y, w, h, fill=fills[i], stroke=strokes[i]))
+        body.append(text(x + 10, y + 16, code, size=12, mono=True, weight="bold"))
+        body.append(text(x + 10, y + 32, what[lang], size=11, fill=MUTED))
+    # In at the left, out at the right, level with the handlers.
+    hx = left + inset * inner
+    hy = 40 + strip * inner + handler_h / 2
+    body.append(arrow(6, hy, hx, hy))
+    body.append(text(6, hy - 6, ONION["request"][lang], size=11, fill=MUTED))
+    body.append(arrow(right - inset * inner, hy, width - 6, hy))
+    body.append(text(width - 6, hy - 6, ONION["response"][lang], size=11, anchor="end", fill=MUTED))
+    return svg(width, bottom + 12, title, body)
+
+
 # --- the performance chart -----------------------------------------------------
 
 CHART = {
@@ -309,8 +363,8 @@ CHART = {
     "step03-server-sessions": {"en": "Stage 3", "ru": "Этап 3"},
     "step04-expiry (refresh every visit)": {"en": "Stage 4, expiry saved on every visit",
                                             "ru": "Этап 4, срок сохраняется при каждом посещении"},
-    "step04-expiry (default refresh)": {"en": "Stage 4, expiry saved once a minute (default)",
-                                        "ru": "Этап 4, срок сохраняется раз в минуту (по умолчанию)"},
+    "step04-expiry (default refresh)": {"en": "Stage 4, expiry saved at most once a minute (default)",
+                                        "ru": "Этап 4, срок сохраняется не чаще раза в минуту (по умолчанию)"},
     "returning": {"en": "returning", "ru": "вернувшийся"},
     "new": {"en": "new", "ru": "новый"},
     "sqlite + cache": {"en": "sqlite + cache", "ru": "sqlite + кэш"},
@@ -487,6 +541,17 @@ RESULTS_RU = [
 ]
 
 
+# A decimal point in a number becomes the Russian decimal comma (0.07 -> 0,07),
+# outside `code` spans; 127.0.0.1 and version numbers (1.95.0) keep their dots.
+DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
+
+
+def decimal_commas(line: str) -> str:
+    parts = line.split("`")
+    return "`".join(DECIMAL.sub(r"\1,\2", part) if i % 2 == 0 else part
+                    for i, part in enumerate(parts))
+
+
 def results_ru(english: str) -> str:
     out = []
     for line in english.splitlines():
@@ -506,7 +571,7 @@ def results_ru(english: str) -> str:
                 ) if part)
                 line = " | ".join(["| " + label, *cells[1:]])
                 line = line.replace("×)", "×)")
-        out.append(line)
+        out.append(line if line.startswith("<!--") else decimal_commas(line))
     return "\n".join(out) + "\n"
 
 
@@ -520,6 +585,7 @@ def drawings() -> dict[Path, str]:
         for name in STAGES:
             files[OUT / lang / f"{name}.svg"] = stage_diagram(name, lang)
         files[OUT / lang / "stage4-timeline.svg"] = timeline(lang)
+        files[OUT / lang / "stage1-layers.svg"] = onion(lang)
         files[OUT / lang / "performance.svg"] = chart(lang, rows)
         files[OUT / lang / "performance-profile.svg"] = profile_chart(
             lang, profile_rows(BOOK / "performance-profile.tsv"))

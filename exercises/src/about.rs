@@ -1,4 +1,6 @@
-//! EXERCISE 2: the visit count on the About page. This file is yours to edit.
+//! EXERCISE 2: the visit count on the About page. This file is yours to edit
+//! (and again in exercise 4, which makes the page say how long the visitor's
+//! session cookie lasts: see `src/remember.rs`).
 //!
 //! What to do: make the About page say how many times this visitor has been
 //! to the site, as the home page does, in a line that reads `visits: N`.
@@ -22,6 +24,7 @@ use tower_sessions::Session;
 #[template(path = "rango/about.html")]
 // TODO (exercise 2): give the page the count to show, as `IndexPage` in
 // step03-server-sessions/src/lib.rs does with its `visits` field.
+// TODO (exercise 4): and whether the visitor chose "remember me" (a `bool`).
 pub(crate) struct AboutPage;
 
 pub(crate) async fn about(
@@ -35,6 +38,10 @@ pub(crate) async fn about(
     // TODO (exercise 2): count this visit and get the number of visits, the
     // way the `index` handler in step03-server-sessions/src/lib.rs does, then
     // hand it to the page.
+    // TODO (exercise 4): read the visitor's choice, kept in the session under
+    // `crate::remember::REMEMBER` (`session.get::<bool>(..).await?`; no value
+    // yet means no choice made, a browser-length cookie), and hand it to the
+    // page as well.
     Ok(AboutPage)
 }
 // ANCHOR_END: about

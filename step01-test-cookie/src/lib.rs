@@ -63,11 +63,16 @@ pub fn app(config: Config) -> Router {
 }
 // ANCHOR_END: app
 
+// ANCHOR: index_page
+/// The home page: askama reads `templates/rango/index.html` at compile time
+/// and writes the code that renders it; the fields are what the template
+/// can use (Django's context).
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/index.html")]
 struct IndexPage {
     top_five: TopFive,
 }
+// ANCHOR_END: index_page
 
 #[derive(Template, WebTemplate)]
 #[template(path = "rango/about.html")]

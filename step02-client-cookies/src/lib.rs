@@ -1,23 +1,22 @@
-//! Rango, stage 2: a visit counter kept in the browser, in two cookies.
+//! Rango, stage 2: the visit counter, kept in the browser in two cookies.
 //!
 //! The index counts visits in the `visits` and `last_visit` cookies (see
-//! [`visits`]), at most one per `--visit-interval`. Cookie values are text the
-//! visitor controls, so they are parsed and checked, never trusted; with
-//! `--signed-cookies` they are also signed, so an edited value is noticed.
-//! The session and the test cookie from stage 1 stay as they were.
+//! [`visits`]), at most one per `--visit-interval`. Cookie values are text
+//! the visitor can edit: what does not parse counts from 1 again, and with
+//! `--signed-cookies` an edited value is noticed too. The session and the
+//! test cookie from stage 1 stay as they were.
 
 pub mod test_cookie;
 pub mod visits;
 
-use std::ffi::OsStr;
 use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::routing::get;
+use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Key;
 use clap::builder::BoolishValueParser;
 use rango_sessions::{Store, vary_on_cookie};
@@ -26,7 +25,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Session, SessionManagerLayer};
 
 pub use crate::test_cookie::TestCookie;
-use crate::visits::{VisitJar, sent_cookies, visitor_cookie_handler};
+use crate::visits::visitor_cookie_handler;
 
 // ANCHOR: args
 /// Command-line settings. Each flag can also come from the environment.
@@ -67,10 +66,10 @@ pub struct Config {
 
 impl Config {
     /// The configuration `args` describe; fails if `--signed-cookies` is on
-    /// and the environment holds no usable key.
-    pub fn from_args(args: &Args) -> Result<Self, SecretKeyError> {
+    /// and `RANGO_SECRET_KEY` holds no usable key.
+    pub fn from_args(args: &Args) -> Result<Self, String> {
         let cookie_key = if args.signed_cookies {
-            Some(secret_key(std::env::var_os(SECRET_KEY_VAR).as_deref())?)
+            Some(secret_key(std::env::var_os("RANGO_SECRET_KEY"))?)
         } else {
             None
         };
@@ -96,54 +95,34 @@ impl Default for Config {
 // ANCHOR_END: args
 
 // ANCHOR: secret_key
-/// Where `--signed-cookies` finds its key. Only in the environment: a value
-/// given as a flag would show in `ps` and in the shell's history.
-pub const SECRET_KEY_VAR: &str = "RANGO_SECRET_KEY";
-
-/// The shortest key `--signed-cookies` accepts, in bytes: what
-/// [`Key::try_from`] requires (it signs with the first 32).
-pub const SECRET_KEY_MIN_LEN: usize = 64;
-
-/// The signing key in `secret` (the value of [`SECRET_KEY_VAR`]), taken as
-/// bytes, as Django takes its `SECRET_KEY`. There is no default key: a key
+/// The signing key in `secret`, the value of `RANGO_SECRET_KEY`: Django's
+/// `SECRET_KEY`, taken as bytes as Django takes it. Only from the
+/// environment (a flag would show in `ps`), and never a default: a key
 /// written in the source is a key everyone has.
-pub fn secret_key(secret: Option<&OsStr>) -> Result<Key, SecretKeyError> {
-    let secret = secret.ok_or(SecretKeyError::Missing)?.as_encoded_bytes();
-    Key::try_from(secret).map_err(|_| SecretKeyError::TooShort(secret.len()))
+fn secret_key(secret: Option<std::ffi::OsString>) -> Result<Key, String> {
+    const HOW: &str = "make one with: export RANGO_SECRET_KEY=\"$(openssl rand -base64 48)\"";
+    let Some(secret) = secret else {
+        return Err(format!(
+            "--signed-cookies needs a secret key in RANGO_SECRET_KEY ({HOW})"
+        ));
+    };
+    // `Key` wants 64 bytes or more; it signs with the first 32.
+    let secret = secret.as_encoded_bytes();
+    Key::try_from(secret).map_err(|_| {
+        let len = secret.len();
+        format!("RANGO_SECRET_KEY is {len} bytes long; --signed-cookies needs at least 64 ({HOW})")
+    })
 }
-
-/// Why `--signed-cookies` cannot start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretKeyError {
-    /// The variable is not set.
-    Missing,
-    /// The key has this many bytes, fewer than [`SECRET_KEY_MIN_LEN`].
-    TooShort(usize),
-}
-
-impl std::fmt::Display for SecretKeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Missing => write!(f, "--signed-cookies needs a secret key in {SECRET_KEY_VAR}"),
-            Self::TooShort(len) => write!(
-                f,
-                "{SECRET_KEY_VAR} is {len} bytes long; --signed-cookies needs at least \
-                 {SECRET_KEY_MIN_LEN}"
-            ),
-        }?;
-        write!(
-            f,
-            " (make one with: export {SECRET_KEY_VAR}=\"$(openssl rand -base64 48)\")"
-        )
-    }
-}
-
-impl std::error::Error for SecretKeyError {}
 // ANCHOR_END: secret_key
 
 // ANCHOR: app
 /// The Rango site of this stage, with sessions kept in memory.
 pub fn app(config: Config) -> Router {
+    let pages = Router::new()
+        .route("/rango/", get(index))
+        .route("/rango/about/", get(about))
+        .route("/rango/cookies/", get(cookies));
+
     // Django's defaults for the session cookie: `sessionid`, HttpOnly,
     // SameSite=Lax, Path=/. Not Secure, because `runserver` speaks plain HTTP.
     let sessions = SessionManagerLayer::new(Store::memory())
@@ -153,11 +132,8 @@ pub fn app(config: Config) -> Router {
         .with_path("/")
         .with_secure(false);
 
-    let pages = Router::new()
-        .route("/rango/", get(index))
-        .route("/rango/about/", get(about))
-        .route("/rango/cookies/", get(cookies))
-        // Every page above depends on the cookies the request carries:
+    let pages = pages
+        // Every page depends on the cookies the request carries:
         // `Vary: Cookie`, as Django sends.
         .route_layer(axum::middleware::map_response(vary_on_cookie))
         .with_state(config)
@@ -167,9 +143,10 @@ pub fn app(config: Config) -> Router {
 }
 // ANCHOR_END: app
 
-#[derive(Template, WebTemplate)]
+/// The home page.
+#[derive(Debug, Template, WebTemplate)]
 #[template(path = "rango/index.html")]
-struct IndexPage {
+pub struct IndexPage {
     top_five: TopFive,
     visits: u64,
 }
@@ -178,33 +155,29 @@ struct IndexPage {
 #[template(path = "rango/about.html")]
 struct AboutPage;
 
-#[derive(Template, WebTemplate)]
+/// What the browser sent.
+#[derive(Debug, Template, WebTemplate)]
 #[template(path = "rango/cookies.html")]
-struct CookiesPage {
-    /// The cookies this request carried, in the order sent.
+pub struct CookiesPage {
+    /// The cookies this request carried, by name.
     sent: Vec<(String, String)>,
     /// Whether the visit cookies are signed.
     signed: bool,
-    /// `--visit-interval`, for people.
-    interval: String,
 }
 
 // ANCHOR: index
-async fn index(
+/// The home page: counts the visit, shows the count, and sets the cookies
+/// that hold it.
+pub async fn index(
     State(config): State<Config>,
     session: Session,
-    request: HeaderMap,
-    jar: VisitJar,
-) -> Result<(VisitJar, IndexPage), AppError> {
+    jar: CookieJar,
+) -> Result<(CookieJar, IndexPage), AppError> {
     session.set_test_cookie().await?;
-    let (jar, visits) = visitor_cookie_handler(&request, jar, &config.clock, config.visit_interval);
-    Ok((
-        jar,
-        IndexPage {
-            top_five: TopFive::default(),
-            visits,
-        },
-    ))
+    let key = config.cookie_key.as_ref();
+    let (jar, visits) = visitor_cookie_handler(jar, key, &config.clock, config.visit_interval);
+    let top_five = TopFive::default();
+    Ok((jar, IndexPage { top_five, visits }))
 }
 // ANCHOR_END: index
 
@@ -219,20 +192,20 @@ async fn about(State(config): State<Config>, session: Session) -> Result<AboutPa
 // ANCHOR_END: about
 
 // ANCHOR: cookies
-/// What the browser sent, for a learner who would otherwise dig through the
-/// developer tools.
-async fn cookies(State(config): State<Config>, request: HeaderMap) -> CookiesPage {
-    let sent = sent_cookies(&request)
-        .into_iter()
-        .map(|(name, value)| {
-            let value = shown(&name, value);
-            (name, value)
+/// The cookies the browser sent, for a learner who would otherwise dig
+/// through the developer tools.
+pub async fn cookies(State(config): State<Config>, jar: CookieJar) -> CookiesPage {
+    let mut sent: Vec<_> = jar
+        .iter()
+        .map(|cookie| {
+            let value = shown(cookie.name(), cookie.value().to_owned());
+            (cookie.name().to_owned(), value)
         })
         .collect();
+    sent.sort();
     CookiesPage {
         sent,
         signed: config.cookie_key.is_some(),
-        interval: humantime::format_duration(config.visit_interval).to_string(),
     }
 }
 

@@ -12,7 +12,7 @@ use rango_site::testing::transcript::{Transcript, check_help, grep, head, port};
 use rango_site::testing::{Running, Server, command, cookieless_browser, cookies_in, run_to_exit};
 use rango_site::{Clock, Console};
 use reqwest::header::COOKIE;
-use step02_client_cookies::{Args, Config, SECRET_KEY_MIN_LEN, app};
+use step02_client_cookies::{Args, Config, app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_step02-client-cookies");
 
@@ -198,12 +198,11 @@ async fn signed_cookies_with_curl() {
         .output(&head(&response));
     t.on_port(port(&server.base)).check("step02-signed.txt");
 
-    // `SIGNATURE1|TIME` (percent-encoded) becomes `SIGNATURE99|TIME`.
-    let (signed_count, time) = visits.split_once("%7C").unwrap();
-    let signature = signed_count.strip_suffix('1').unwrap();
-    curl.edit(&server.base, "visits", &format!("{signature}99%7C{time}"));
+    // `SIGNATURE1` becomes `SIGNATURE99`; the signature ends in `=`, `%3D`.
+    let signature = visits.strip_suffix("%3D1").unwrap();
+    curl.edit(&server.base, "visits", &format!("{signature}%3D99"));
     let mut t = Transcript::new();
-    t.command("sed -i 's/%3D1%7C/%3D99%7C/' jar.txt")
+    t.command("sed -i 's/%3D1$/%3D99/' jar.txt")
         .command(CURL_VISITS)
         .output(&grep(
             &curl.get(&index).await.text().await.unwrap(),
@@ -215,7 +214,7 @@ async fn signed_cookies_with_curl() {
 /// What the server's log says of a cookie it throws away.
 #[tokio::test]
 async fn the_log_says_why_a_cookie_was_thrown_away() {
-    let key = "k".repeat(SECRET_KEY_MIN_LEN);
+    let key = "k".repeat(64);
     let mut cmd = command(BIN);
     cmd.arg("--signed-cookies")
         .env("RANGO_SECRET_KEY", &key)
@@ -231,7 +230,7 @@ async fn the_log_says_why_a_cookie_was_thrown_away() {
     assert!(response.text().await.unwrap().contains("visits: 1"));
     let (_, log) = server.finish();
     Transcript::new()
-        .output(&grep(&log, "rejected"))
+        .output(&grep(&log, "ignoring"))
         .check("step02-rejected-log.txt");
 }
 
@@ -282,26 +281,19 @@ async fn bad_cookies_and_the_log_lines_they_get() {
     let url = server.url.clone();
 
     let time = "last_visit=2026-01-01T00%3A00%3A00.000Z";
-    let nines = "9".repeat(4096);
-    // (what curl is given, what it sends)
     let cases = [
-        (format!("visits=lots; {time}"), None),
-        ("visits=3; last_visit=yesterday".to_owned(), None),
-        ("visits=3".to_owned(), None),
-        (format!("visits=3; visits=4; {time}"), None),
-        (format!("visits=%0AINFO%20forged; {time}"), None),
-        (
-            format!("visits=$(head -c 4096 /dev/zero | tr '\\0' 9); {time}"),
-            Some(format!("visits={nines}; {time}")),
-        ),
+        format!("visits=lots; {time}"),
+        "visits=3; last_visit=yesterday".to_owned(),
+        format!("visits=%0AINFO%20forged; {time}"),
+        "visits=3; last_visit=2099-01-01T00%3A00%3A00.000Z".to_owned(),
+        "visits=3".to_owned(),
     ];
     let client = reqwest::Client::new();
     let mut t = Transcript::new();
-    for (typed, sent) in cases {
-        let sent = sent.unwrap_or_else(|| typed.clone());
+    for typed in cases {
         let page = client
             .get(&url)
-            .header(COOKIE, sent)
+            .header(COOKIE, &typed)
             .send()
             .await
             .unwrap()
@@ -318,6 +310,6 @@ async fn bad_cookies_and_the_log_lines_they_get() {
 
     let (_, log) = server.finish();
     Transcript::new()
-        .output(&grep(&log, "rejected"))
+        .output(&grep(&log, "ignoring"))
         .check("step02-bad-cookies-log.txt");
 }

@@ -217,6 +217,17 @@ impl Chrome {
         self.check_not_an_error_page().await
     }
 
+    /// Clicks the first element matching the CSS `selector` (a form's
+    /// button, say) and waits for the page it leads to.
+    pub async fn click(&self, selector: &str) -> Result<()> {
+        self.client
+            .find(Locator::Css(selector))
+            .await?
+            .click()
+            .await?;
+        self.check_not_an_error_page().await
+    }
+
     /// The address of the current page, as `WebDriver` reports it.
     pub async fn current_url(&self) -> Result<String> {
         Ok(self.client.current_url().await?.into())
