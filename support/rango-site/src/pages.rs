@@ -74,8 +74,9 @@ fn request_log_enabled() -> bool {
 ///
 /// Each layer a `Router` puts around its routes costs every request a clone
 /// of the route and a boxed future; a profile of stage 3 put axum's
-/// `from_fn` and tower-http's `TraceLayer` together at about a sixth of the
-/// work a returning visitor's request takes beyond the page itself. So the
+/// `from_fn` and tower-http's `TraceLayer` together at about 4,000
+/// instructions a request, a ninth of what a returning visitor's session
+/// costs beyond the page itself (`support/bench/profile`). So the
 /// two are one service here, and when the log would write nothing for a
 /// request that goes well (`RUST_LOG=warn`, as `support/bench/run` serves)
 /// the request skips tower-http's span and timing, and a failure (a 5xx
