@@ -114,6 +114,8 @@ pub async fn add_expires(mut response: Response) -> Response {
 /// `Expires`.
 fn with_expires(value: &HeaderValue, now: OffsetDateTime) -> Option<HeaderValue> {
     let text = value.to_str().ok()?;
+    // The session cookie, in the shape the session layer writes it, takes
+    // a quicker way to the same answer (see `appended_expires`).
     if let Some(Quick(answer)) = appended_expires(text, now) {
         return answer;
     }
