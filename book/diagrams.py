@@ -395,6 +395,16 @@ def say(words: str, lang: str) -> str:
     return ", ".join(CHART.get(part, {}).get(lang, part) for part in words.split(", "))
 
 
+AS_OF = re.compile(r"^step03-server-sessions @(\w+)$")
+
+
+def group_name(group: str, lang: str) -> str:
+    """A group of rows (`step03-server-sessions @632adef`) in `lang`."""
+    if match := AS_OF.match(group):
+        return {"en": f"Stage 3 as of {match[1]}", "ru": f"Этап 3 на коммите {match[1]}"}[lang]
+    return CHART.get(group, {}).get(lang, group)
+
+
 def chart(lang: str, rows: list[tuple[str, str, int]]) -> str:
     title = CHART["title"][lang]
     bar_left, bar_right, row_h = 230, 700, 20
@@ -408,7 +418,7 @@ def chart(lang: str, rows: list[tuple[str, str, int]]) -> str:
         body.append(text(sx, height - 10, f"{share}%", size=11, anchor="middle", fill=MUTED))
     y = 40
     for group in groups:
-        body.append(text(10, y + 14, CHART.get(group, {}).get(lang, group), size=12, weight="bold"))
+        body.append(text(10, y + 14, group_name(group, lang), size=12, weight="bold"))
         y += row_h
         fill = "#6b9bd1" if group.startswith("step03") else "#8fbf7f"
         for _, row, share in (r for r in rows if r[0] == group):
@@ -417,6 +427,91 @@ def chart(lang: str, rows: list[tuple[str, str, int]]) -> str:
                         f'height="{row_h - 6}" fill="{fill}"/>')
             body.append(text(bar_left + scale(share) + 4, y + 13, f"{share}%", size=11, fill=MUTED))
             y += row_h
+    return svg(760, height, title, body)
+
+
+# --- the profile chart ------------------------------------------------------------
+
+PROFILE = {
+    "title": {"en": "Instructions per request, by part of the server (callgrind)",
+              "ru": "Инструкций на запрос, по частям сервера (callgrind)"},
+    "ceiling": {"en": "ceiling (no session layer)", "ru": "потолок (без слоя сессий)"},
+    "before": {"en": "before", "ru": "до"},
+    "after": {"en": "after", "ru": "после"},
+    "thousands": {"en": "thousand instructions", "ru": "тысяч инструкций"},
+    "stage 3": {"en": "stage 3", "ru": "этап 3"},
+    "stage 4 (default)": {"en": "stage 4 (default)", "ru": "этап 4 (по умолчанию)"},
+}
+
+# The parts support/bench/callgrind.py splits a count into, in the order
+# drawn, with their colours.
+PARTS = {
+    "other": ({"en": "HTTP, routing, layers, page", "ru": "HTTP, маршруты, слои, страница"}, "#c9ced6"),
+    "libc": ({"en": "allocation and copying (libc)", "ru": "выделение памяти, копирование (libc)"}, "#e0a96d"),
+    "layer": ({"en": "session layer, cookies, maps", "ru": "слой сессий, cookie, словари"}, "#6b9bd1"),
+    "data": ({"en": "session data: JSON, dates", "ru": "данные сессии: JSON, даты"}, "#8fbf7f"),
+    "stores": ({"en": "our stores (rango-sessions)", "ru": "наши хранилища (rango-sessions)"}, "#b58fd1"),
+    "sqlite": ({"en": "SQLite", "ru": "SQLite"}, "#d17b7b"),
+    "log": ({"en": "request log, tracing", "ru": "журнал запросов, tracing"}, "#e6d36b"),
+    "id": ({"en": "session id: random, base64", "ru": "id сессии: случайное число, base64"}, "#7fc8c4"),
+}
+
+
+def profile_rows(table: Path) -> list[tuple[str, str, dict[str, int]]]:
+    """(version, scenario, {part: instructions}) for each profiled server."""
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    if not table.is_file():
+        return []
+    for line in table.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        version, scenario, part, count = line.split("\t")
+        rows.setdefault((version, scenario), {})[part] = int(count)
+    return [(version, scenario, parts) for (version, scenario), parts in rows.items()]
+
+
+def profile_chart(lang: str, rows: list[tuple[str, str, dict[str, int]]]) -> str:
+    title = PROFILE["title"][lang]
+    scenarios = list(dict.fromkeys(scenario for _, scenario, _ in rows))
+    bar_left, bar_right, row_h = 150, 690, 20
+    most = max((sum(parts.values()) for _, _, parts in rows), default=1)
+    top = -(-most // 20000) * 20000
+    scale = lambda n: (bar_right - bar_left) * n / top  # noqa: E731
+    axis_bottom = 40 + row_h * (len(rows) + len(scenarios))
+    legend_h = 20 * ((len(PARTS) + 1) // 2)
+    height = axis_bottom + 44 + legend_h
+    body = [text(380, 22, title, size=14, weight="bold", anchor="middle")]
+    for tick in range(0, top + 1, 20000):
+        tx = bar_left + scale(tick)
+        body.append(f'<line x1="{tx:g}" y1="38" x2="{tx:g}" y2="{axis_bottom}" stroke="#ddd"/>')
+        body.append(text(tx, axis_bottom + 14, f"{tick // 1000}", size=11, anchor="middle", fill=MUTED))
+    body.append(text(bar_right, axis_bottom + 28, PROFILE["thousands"][lang], size=11,
+                     anchor="end", fill=MUTED))
+    y = 40
+    for scenario in scenarios:
+        name = ", ".join(PROFILE.get(part, CHART.get(part, {})).get(lang, part)
+                         for part in scenario.split(", "))
+        body.append(text(10, y + 14, name[:1].upper() + name[1:], size=12, weight="bold"))
+        y += row_h
+        for version, _, parts in (r for r in rows if r[1] == scenario):
+            when, commit = version.split()
+            body.append(text(bar_left - 8, y + 13, f"{PROFILE[when][lang]} ({commit})",
+                             size=11, anchor="end"))
+            x = bar_left
+            for part, (_, colour) in PARTS.items():
+                width = scale(parts.get(part, 0))
+                body.append(f'<rect x="{x:g}" y="{y + 2:g}" width="{width:g}" '
+                            f'height="{row_h - 6}" fill="{colour}"/>')
+                x += width
+            total = sum(parts.values())
+            body.append(text(x + 4, y + 13, f"{total / 1000:.1f}k", size=11, fill=MUTED))
+            y += row_h
+    y = axis_bottom + 40
+    for i, (label, colour) in enumerate(PARTS.values()):
+        lx = 20 + (i % 2) * 370
+        ly = y + 20 * (i // 2)
+        body.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour}"/>')
+        body.append(text(lx + 18, ly + 11, label[lang], size=11))
     return svg(760, height, title, body)
 
 
@@ -430,8 +525,10 @@ RESULTS_RU = [
     (r"^Measured on (\S+) (\S+) UTC with `support/bench/run`:$",
      r"Замерено \1 в \2 UTC с помощью `support/bench/run`:"),
     (r"^(\d+) CPUs \((.*)\),$", r"процессоров: \1 (\2),"),
-    (r"^wrk with one thread for (\S+) s per scenario on 127\.0\.0\.1, servers built in$",
-     r"wrk в один поток по \1 с на сценарий на 127.0.0.1; серверы собраны"),
+    (r"^wrk with one thread, the median of (\d+) runs of (\S+) s per scenario on 127\.0\.0\.1, servers built in$",
+     r"wrk в один поток, медиана \1 запусков по \2 с на сценарий на 127.0.0.1; серверы собраны"),
+    (r"^Rows marked @(\w+) are stage 3 as of that commit \((\S+)\), built by `support/bench/build-rev`\.$",
+     r"Строки с пометкой @\1 — этап 3 на этом коммите (\2), собранный `support/bench/build-rev`."),
     (r"^release mode and run with `RUST_LOG=warn` \(no line per request\)\.$",
      r"в режиме release и запущены с `RUST_LOG=warn` (без строки журнала на запрос)."),
     (r"^A ratio is the figure divided by the ceiling's at the same number of connections\.$",
@@ -474,7 +571,7 @@ def results_ru(english: str) -> str:
                 group, _, rest = label.partition(", ")
                 label = ", ".join(part for part in (
                     {"ceiling (no session layer)": "потолок (без слоя сессий)"}.get(group)
-                    or CHART.get(group, {}).get("ru", group),
+                    or group_name(group, "ru"),
                     say(rest, "ru") if rest else "",
                 ) if part)
                 line = " | ".join(["| " + label, *cells[1:]])
@@ -495,6 +592,8 @@ def drawings() -> dict[Path, str]:
         files[OUT / lang / "stage4-timeline.svg"] = timeline(lang)
         files[OUT / lang / "stage1-layers.svg"] = onion(lang)
         files[OUT / lang / "performance.svg"] = chart(lang, rows)
+        files[OUT / lang / "performance-profile.svg"] = profile_chart(
+            lang, profile_rows(BOOK / "performance-profile.tsv"))
     english = (BOOK / "src" / "performance-results.md").read_text(encoding="utf-8")
     files[BOOK / "src" / "performance-results.ru.md"] = results_ru(english)
     return files

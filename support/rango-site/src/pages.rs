@@ -3,16 +3,25 @@
 //! project's `urls.py`, `handler404`/`handler500` and `runserver`'s log.
 
 use std::cell::Cell;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower::{Layer, Service, ServiceExt};
+use tower_http::classify::{ServerErrorsAsFailures, ServerErrorsFailureClass, SharedClassifier};
+use tower_http::trace::{
+    DefaultMakeSpan, DefaultOnBodyChunk, DefaultOnEos, DefaultOnFailure, DefaultOnRequest,
+    DefaultOnResponse, OnFailure, Trace, TraceLayer,
+};
 
 /// Wraps a stage's pages (`/rango/...`, with its session layer already on
 /// them) in what every stage shares:
@@ -28,12 +37,126 @@ pub fn site(pages: Router) -> Router {
     pages
         .route("/", get(|| async { Redirect::to("/rango/") }))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(session_failure_page))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        .layer(SiteLayer)
+}
+
+/// The request log: tower-http's, one line per answer at `info`.
+fn request_log() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>> {
+    TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+}
+
+/// A page's service inside [`request_log`].
+type Logged<S> = Trace<
+    S,
+    SharedClassifier<ServerErrorsAsFailures>,
+    DefaultMakeSpan,
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    DefaultOnFailure,
+>;
+
+/// Whether the request log would write anything for a request that goes
+/// well: its span (`info`), its "started" line (`debug`) or its "finished"
+/// line (`info`). Asked on every request, so `RUST_LOG` set by a test after
+/// the app was built still counts.
+fn request_log_enabled() -> bool {
+    tracing::enabled!(target: "tower_http::trace::make_span", tracing::Level::INFO)
+        || tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG)
+        || tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::INFO)
+}
+
+/// [`site`]'s layer around each page: the request log and the session
+/// failure page, in one service.
+///
+/// Each layer a `Router` puts around its routes costs every request a clone
+/// of the route and a boxed future; a profile of stage 3 put axum's
+/// `from_fn` and tower-http's `TraceLayer` together at about 4,000
+/// instructions a request, a ninth of what a returning visitor's session
+/// costs beyond the page itself (`support/bench/profile`). So the
+/// two are one service here, and when the log would write nothing for a
+/// request that goes well (`RUST_LOG=warn`, as `support/bench/run` serves)
+/// the request skips tower-http's span and timing, and a failure (a 5xx
+/// answer) still gets tower-http's own `response failed` line.
+#[derive(Debug, Clone, Copy)]
+struct SiteLayer;
+
+impl<S: Clone> Layer<S> for SiteLayer {
+    type Service = SiteService<S>;
+
+    fn layer(&self, page: S) -> Self::Service {
+        SiteService(WithFailurePage(page))
+    }
+}
+
+/// A page with [`SiteLayer`] around it. The request log is put around the
+/// page only for a request it logs: the service is cloned for every
+/// request, so a copy kept for the log would be cloned on every request too.
+#[derive(Debug, Clone)]
+struct SiteService<S>(WithFailurePage<S>);
+
+type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Service<Request> for SiteService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request_log_enabled() {
+            let logged: Logged<_> = request_log().layer(self.0.clone());
+            let response = logged.oneshot(request);
+            return Box::pin(async move { Ok(response.await?.map(Body::new)) });
+        }
+        let started = Instant::now();
+        // `poll_ready` above asked the page, so it may be called.
+        let page = with_failure_page(self.0.0.call(request));
+        Box::pin(async move {
+            let response = page.await?;
+            if response.status().is_server_error() {
+                DefaultOnFailure::new().on_failure(
+                    ServerErrorsFailureClass::StatusCode(response.status()),
+                    started.elapsed(),
+                    &tracing::Span::none(),
+                );
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// A page whose failed session save gets a readable page:
+/// [`session_failure_page`].
+#[derive(Debug, Clone)]
+struct WithFailurePage<S>(S);
+
+impl<S> Service<Request> for WithFailurePage<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        Box::pin(with_failure_page(self.0.call(request)))
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -98,15 +221,23 @@ pub fn session_interrupted() {
     let _ = INTERRUPTED.try_with(|interrupted| interrupted.set(true));
 }
 
-/// The session layer saves the session after the handler has run; when that
-/// fails it logs the error and answers an empty 500. Give it a readable page.
-async fn session_failure_page(request: Request, next: Next) -> Response {
+/// Runs `page` where the session store can say the session was
+/// interrupted, and gives its answer [`session_failure_page`].
+async fn with_failure_page(
+    page: impl Future<Output = Result<Response, Infallible>>,
+) -> Result<Response, Infallible> {
     let (response, interrupted) = INTERRUPTED
         .scope(Cell::new(false), async {
-            let response = next.run(request).await;
+            let response = page.await;
             (response, INTERRUPTED.with(Cell::get))
         })
         .await;
+    Ok(session_failure_page(response?, interrupted))
+}
+
+/// The session layer saves the session after the handler has run; when that
+/// fails it logs the error and answers an empty 500. Give it a readable page.
+fn session_failure_page(response: Response, interrupted: bool) -> Response {
     let bodiless = !response.headers().contains_key(header::CONTENT_TYPE);
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !bodiless {
         return response;
@@ -150,6 +281,60 @@ mod tests {
                 .route("/rango/about/", get(reads))
                 .layer(SessionManagerLayer::new(store).with_name("sessionid")),
         )
+    }
+
+    /// What the request log writes for one request to `path` with the
+    /// log at `level`: the answer's status, and the lines.
+    async fn logged(level: &str, path: &str) -> (StatusCode, String) {
+        #[derive(Clone, Default)]
+        struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        // This thread's subscriber: a current-thread test runs the request here.
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let status = pages(BrokenStore).oneshot(request).await.unwrap().status();
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        (status, text)
+    }
+
+    /// At `info` each answer gets tower-http's line; at `warn` only a
+    /// failure does, the same `response failed` line either way.
+    #[tokio::test]
+    async fn the_request_log_writes_what_its_level_asks_for() {
+        let (status, info) = logged("info", "/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            info.contains("tower_http::trace::on_response: finished processing request"),
+            "{info}"
+        );
+        assert!(info.contains("status=404"), "{info}");
+
+        let (status, warn) = logged("warn", "/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(warn, "", "nothing for an answer that is not a failure");
+
+        let failed = "tower_http::trace::on_failure: response failed \
+                      classification=Status code: 500 Internal Server Error";
+        for level in ["info", "warn"] {
+            let (status, log) = logged(level, "/rango/").await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{level}");
+            assert!(log.contains(failed), "{level}: {log}");
+        }
     }
 
     #[tokio::test]
