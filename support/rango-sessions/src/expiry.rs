@@ -175,43 +175,16 @@ fn appended_expires(text: &str, now: OffsetDateTime) -> Option<Quick> {
         return Some(Quick(None));
     };
     // The date as the cookie crate writes it (`Wed, 01 Jan 2025 10:00:00
-    // GMT`), by hand: its general formatter took most of the time.
-    let at = expires.to_offset(time::UtcOffset::UTC);
-    // Four-digit years only: others are written otherwise.
-    if !(1000..=9999).contains(&at.year()) {
+    // GMT`, HTTP's date format), by httpdate, which hyper already uses for
+    // the `Date` header: the cookie crate's general formatter took most of
+    // the time. httpdate covers the years 1970 to 9999 only.
+    if !(1970..=9999).contains(&expires.year()) {
         return None;
     }
-    let month = &[
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][usize::from(u8::from(at.month()) - 1)];
-    let weekday = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        [usize::from(at.weekday().number_days_from_monday())];
-    let mut with = String::with_capacity(text.len() + 40);
-    with.push_str(text);
-    with.push_str("; Expires=");
-    with.push_str(weekday);
-    with.push_str(", ");
-    push_two_digits(&mut with, at.day());
-    with.push(' ');
-    with.push_str(month);
-    with.push(' ');
-    let year = u16::try_from(at.year()).ok()?;
-    push_two_digits(&mut with, u8::try_from(year / 100).ok()?);
-    push_two_digits(&mut with, u8::try_from(year % 100).ok()?);
-    with.push(' ');
-    push_two_digits(&mut with, at.hour());
-    with.push(':');
-    push_two_digits(&mut with, at.minute());
-    with.push(':');
-    push_two_digits(&mut with, at.second());
-    with.push_str(" GMT");
-    Some(Quick(HeaderValue::try_from(with).ok()))
-}
-
-/// `n` (below 100) in two digits.
-fn push_two_digits(to: &mut String, n: u8) {
-    to.push(char::from(b'0' + n / 10));
-    to.push(char::from(b'0' + n % 10));
+    let date = httpdate::fmt_http_date(std::time::SystemTime::from(expires));
+    Some(Quick(
+        HeaderValue::try_from(format!("{text}; Expires={date}")).ok(),
+    ))
 }
 
 /// [`with_expires`]'s answer, found the quick way.
