@@ -16,6 +16,7 @@
 //! - [`refresh_expiry`]: a visit that changes nothing still moves the
 //!   session's expiry forward, now and then (see there).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -181,10 +182,11 @@ fn appended_expires(text: &str, now: OffsetDateTime) -> Option<Quick> {
     if !(1970..=9999).contains(&expires.year()) {
         return None;
     }
-    let date = httpdate::fmt_http_date(std::time::SystemTime::from(expires));
-    Some(Quick(
-        HeaderValue::try_from(format!("{text}; Expires={date}")).ok(),
-    ))
+    let date = httpdate::HttpDate::from(std::time::SystemTime::from(expires));
+    let mut with = String::with_capacity(text.len() + 40);
+    // Writing to a `String` cannot fail.
+    let _ = write!(with, "{text}; Expires={date}");
+    Some(Quick(HeaderValue::try_from(with).ok()))
 }
 
 /// [`with_expires`]'s answer, found the quick way.
