@@ -228,6 +228,16 @@ impl Browser {
         open(&self.client, site, path).await
     }
 
+    /// The raw answer to a GET of `path`, redirects not followed, so that a
+    /// check sees the status and the `Set-Cookie` lines themselves.
+    async fn fetch(&self, site: &Site, path: &str) -> Check<reqwest::Response> {
+        self.poster
+            .get(site.url(path))
+            .send()
+            .await
+            .map_err(|err| no_answer("GET", path, &err))
+    }
+
     /// Posts `form` to `path`, as a press on a form's button does.
     async fn post(&self, site: &Site, path: &str, form: &[(&str, &str)]) -> Check<Answer> {
         post(&self.poster, site, path, form).await
@@ -1514,12 +1524,7 @@ async fn exercise_4_the_choice_outlasts_the_next_save() -> Check {
     expect_two_weeks(answer.session_cookie.as_ref(), &id, &when, true)?;
     site.next_day();
     // The visit is counted, so the session is saved and its cookie sent again.
-    let response = browser
-        .poster
-        .get(site.url("/rango/"))
-        .send()
-        .await
-        .map_err(|err| no_answer("GET", "/rango/", &err))?;
+    let response = browser.fetch(&site, "/rango/").await?;
     expect_two_weeks(
         SetCookie::find(response.headers(), "sessionid").as_ref(),
         &id,
@@ -1533,12 +1538,7 @@ async fn exercise_4_the_choice_outlasts_the_next_save() -> Check {
 
     remember(&browser, &site, false).await?;
     site.next_day();
-    let response = browser
-        .poster
-        .get(site.url("/rango/"))
-        .send()
-        .await
-        .map_err(|err| no_answer("GET", "/rango/", &err))?;
+    let response = browser.fetch(&site, "/rango/").await?;
     expect_browser_length(
         SetCookie::find(response.headers(), "sessionid").as_ref(),
         &id,
@@ -1708,12 +1708,7 @@ async fn exercise_4_a_post_without_the_cookie_changes_nothing() -> Check {
     }
     // The visitor's own session is as they left it.
     site.next_day();
-    let response = browser
-        .poster
-        .get(site.url("/rango/"))
-        .send()
-        .await
-        .map_err(|err| no_answer("GET", "/rango/", &err))?;
+    let response = browser.fetch(&site, "/rango/").await?;
     expect_two_weeks(
         SetCookie::find(response.headers(), "sessionid").as_ref(),
         &id,
@@ -1791,13 +1786,7 @@ async fn the_forms_refuse_what_they_do_not_offer() -> Check {
     browser.open(&site, "/rango/").await?;
     let id = browser.session(&site)?;
     for path in ["/rango/forget/", "/rango/remember/"] {
-        let status = browser
-            .poster
-            .get(site.url(path))
-            .send()
-            .await
-            .map_err(|err| no_answer("GET", path, &err))?
-            .status();
+        let status = browser.fetch(&site, path).await?.status();
         if status != StatusCode::METHOD_NOT_ALLOWED {
             return fail(say!(
                 "GET {path} answered {status}, not 405 Method Not Allowed: a link or a \
