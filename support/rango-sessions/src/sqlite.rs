@@ -9,6 +9,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use rusqlite::hooks::Wal;
+use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 use tower_sessions::cookie::time::OffsetDateTime;
@@ -30,7 +32,7 @@ use crate::store::{Create, deleted};
 ///   for a writer, nor a writer for readers.
 /// - `synchronous=NORMAL`: with WAL, commits no longer wait for the disk; the
 ///   log is synced only when it is copied back into the database file (a
-///   "checkpoint", every thousand pages or so). A power cut may lose the
+///   "checkpoint"). A power cut may lose the
 ///   last few session writes but never corrupts the file, a fair trade for
 ///   sessions.
 /// - One connection does all the writing, on a thread of its own, so writers
@@ -53,6 +55,14 @@ use crate::store::{Create, deleted};
 /// every write waiting (a queue of new visitors, say) and commits them
 /// together, once: "group commit".
 ///
+/// While a checkpoint waits for the disk, every write waits behind it. So a
+/// third thread does most of that work early, a quarter of the log at a
+/// time, while writes go on; the writing thread, when the log is full,
+/// waits only for that thread's pass and copies the little that is left.
+/// (The writing thread must do that last step: the log can start again
+/// from its beginning only once all of it is copied, which never happens
+/// while writes go on.)
+///
 /// The table keeps each session's data as JSON text, as Django's
 /// `JSONSerializer` does, so `select data from sessions` shows what the
 /// session holds; and its expiry as a Unix time in seconds, so that finding
@@ -65,9 +75,10 @@ struct SqliteConnections {
     /// Where requests queue their writes for the writing thread.
     writes: mpsc::Sender<Queued>,
     /// Fields are dropped in order: when the store goes, the queue closes
-    /// first, so the thread commits what is left and closes its connection;
-    /// this waits for that; then the readers close, and the last connection
-    /// to close folds the log back into the database file and deletes it.
+    /// first, so the thread commits what is left, closes its connection and
+    /// waits for the checkpointing thread to close its own; this waits for
+    /// that; then the readers close, and the last connection to close folds
+    /// the log back into the database file and deletes it.
     _writer: Joined,
     readers: Box<[Mutex<Connection>]>,
 }
@@ -83,6 +94,15 @@ impl Drop for Joined {
         }
     }
 }
+
+/// Every this many pages added to the log, the checkpointing thread
+/// copies it back into the database file.
+const EARLY_PAGES: i32 = 250;
+
+/// Pages in the log at which the writing thread copies what is left
+/// itself, so that the log starts again from its beginning: `SQLite`'s own
+/// default for its automatic checkpoint.
+const CHECKPOINT_PAGES: i32 = 1000;
 
 /// The most writes committed at once.
 const MOST_WRITES_AT_ONCE: usize = 64;
@@ -131,7 +151,7 @@ impl SqliteSessions {
         }
         let cannot =
             |err: &dyn fmt::Display| format!("cannot open the SQLite database {path}: {err}");
-        let writing = connect(path).map_err(|err| cannot(&err))?;
+        let mut writing = connect(path).map_err(|err| cannot(&err))?;
         // WAL mode is stored in the file: this sets it for every connection.
         let mode: String = writing
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
@@ -160,10 +180,48 @@ impl SqliteSessions {
             .map(|_| connect(path).map(Mutex::new))
             .collect::<rusqlite::Result<_>>()
             .map_err(|err| cannot(&err))?;
+        // One checkpoint at a time, whichever thread runs it.
+        let one_pass = Arc::new(Mutex::new(()));
+        let checkpointing = connect(path).map_err(|err| cannot(&err))?;
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
+        let pass = Arc::clone(&one_pass);
+        let checkpointing_thread = thread::Builder::new()
+            .name("sqlite-checkpointer".into())
+            .spawn(move || checkpoint_early(&checkpointing, &woken, &pass))
+            .map_err(|err| cannot(&err))?;
+        // Where the log stood when the checkpointing thread was last woken.
+        let mut woken_at = 0;
+        // Called after each commit with the number of pages in the log. It
+        // takes the place of SQLite's own automatic checkpoint.
+        writing
+            .wal_hook(Some(move |wal: &mut Wal, pages| {
+                if pages >= CHECKPOINT_PAGES {
+                    // Wait for the other thread's pass, then copy what is
+                    // left, so that the next commit starts the log again from
+                    // its beginning. Whatever the outcome, as SQLite's own
+                    // checkpoint: a failed one is tried again next commit.
+                    let _pass = one_pass.lock().unwrap_or_else(PoisonError::into_inner);
+                    let _ = wal.checkpoint();
+                } else if pages < woken_at {
+                    // The log has started again from its beginning.
+                    woken_at = 0;
+                } else if pages >= woken_at + EARLY_PAGES {
+                    woken_at = pages;
+                    // Full: the checkpointing thread has a pass to come.
+                    let _ = wake.try_send(());
+                }
+                Ok(())
+            }))
+            .map_err(|err| cannot(&err))?;
         let (writes, queue) = mpsc::channel(MOST_WRITES_AT_ONCE);
         let writing_thread = thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_all(writing, queue, file))
+            .spawn(move || {
+                write_all(writing, queue, file);
+                // The writing connection, and with it `wake`, is gone: the
+                // checkpointing thread stops too.
+                drop(Joined(Some(checkpointing_thread)));
+            })
             .map_err(|err| cannot(&err))?;
         Ok(Self(Arc::new(SqliteConnections {
             writes,
@@ -341,6 +399,21 @@ fn connect(path: &str) -> rusqlite::Result<Connection> {
     db.busy_timeout(Duration::from_secs(5))?;
     db.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(db)
+}
+
+/// The checkpointing thread: each time the writing thread says the log
+/// holds [`EARLY_PAGES`] or more, copies what it can of it back into the
+/// database file (a "passive" checkpoint, which never stops a writer).
+fn checkpoint_early(db: &Connection, woken: &std::sync::mpsc::Receiver<()>, one_pass: &Mutex<()>) {
+    while woken.recv().is_ok() {
+        let _pass = one_pass.lock().unwrap_or_else(PoisonError::into_inner);
+        match db.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+            // Another process (a `clearsessions` run) is checkpointing.
+            Err(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
+            Err(err) => tracing::warn!("SQLite checkpoint failed: {err}"),
+            Ok(_) => {}
+        }
+    }
 }
 
 /// The writing thread: takes every write waiting, commits them together,
@@ -589,6 +662,55 @@ mod tests {
         let reopened = SqliteSessions::open(&db, Create::IfMissing).unwrap();
         let loaded = reopened.load(&record.id).await.unwrap().unwrap();
         assert_eq!(loaded.data["visits"], 3);
+    }
+
+    /// Under a stream of new sessions the log is copied back into the
+    /// database file and started again from its beginning before it holds
+    /// much more than [`CHECKPOINT_PAGES`].
+    #[tokio::test]
+    async fn the_log_stays_small_under_a_stream_of_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let store = SqliteSessions::open(&db, Create::IfMissing).unwrap();
+        for _ in 0..5000 {
+            a_session(&store).await;
+        }
+        let log = std::fs::metadata(format!("{db}-wal")).unwrap().len();
+        let most = (CHECKPOINT_PAGES.unsigned_abs() + 20) * (4096 + 24);
+        assert!(
+            log <= u64::from(most),
+            "the log holds {log} bytes, more than {most}"
+        );
+    }
+
+    /// Once the log holds [`EARLY_PAGES`], the checkpointing thread copies
+    /// it back into the database file, well before the writing thread
+    /// would.
+    #[tokio::test]
+    async fn the_checkpointing_thread_copies_the_log_back_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db_in(&dir);
+        let store = SqliteSessions::open(&db, Create::IfMissing).unwrap();
+        let size = || std::fs::metadata(&db).unwrap().len();
+        let before = size();
+        // Each commit of one new session adds a page or two to the log:
+        // past EARLY_PAGES, short of CHECKPOINT_PAGES.
+        for _ in 0..300 {
+            a_session(&store).await;
+        }
+        let log = std::fs::metadata(format!("{db}-wal")).unwrap().len();
+        assert!(
+            log < u64::from(CHECKPOINT_PAGES.unsigned_abs()) * 4096,
+            "{log}"
+        );
+        let waited = Instant::now();
+        while size() == before {
+            assert!(
+                waited.elapsed() < Duration::from_secs(10),
+                "no checkpoint came"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// A new session whose id is taken already gets another id, stored in
