@@ -32,9 +32,8 @@ use crate::store::{Create, deleted};
 ///   for a writer, nor a writer for readers.
 /// - `synchronous=NORMAL`: with WAL, commits no longer wait for the disk; the
 ///   log is synced only when it is copied back into the database file (a
-///   "checkpoint"). A power cut may lose the
-///   last few session writes but never corrupts the file, a fair trade for
-///   sessions.
+///   "checkpoint"). A power cut may lose the last few session writes but
+///   never corrupts the file, a fair trade for sessions.
 /// - One connection does all the writing, on a thread of its own, so writers
 ///   queue in our process, in order, instead of polling `SQLite`'s lock.
 ///
@@ -207,7 +206,8 @@ impl SqliteSessions {
                     woken_at = 0;
                 } else if pages >= woken_at + EARLY_PAGES {
                     woken_at = pages;
-                    // Full: the checkpointing thread has a pass to come.
+                    // If the one-place queue is full, a pass is to come
+                    // anyway: this one is not needed.
                     let _ = wake.try_send(());
                 }
                 Ok(())
@@ -401,8 +401,8 @@ fn connect(path: &str) -> rusqlite::Result<Connection> {
     Ok(db)
 }
 
-/// The checkpointing thread: each time the writing thread says the log
-/// holds [`EARLY_PAGES`] or more, copies what it can of it back into the
+/// The checkpointing thread: each time the writing thread says the log has
+/// grown by another [`EARLY_PAGES`], copies what it can of it back into the
 /// database file (a "passive" checkpoint, which never stops a writer).
 fn checkpoint_early(db: &Connection, woken: &std::sync::mpsc::Receiver<()>, one_pass: &Mutex<()>) {
     while woken.recv().is_ok() {
