@@ -220,11 +220,32 @@ impl Chrome {
     /// Clicks the first element matching the CSS `selector` (a form's
     /// button, say) and waits for the page it leads to.
     pub async fn click(&self, selector: &str) -> Result<()> {
+        let old_page = self.client.find(Locator::Css("html")).await?;
         self.client
             .find(Locator::Css(selector))
             .await?
             .click()
             .await?;
+        // chromedriver may answer the click while the form's request is
+        // still in flight, so the next read could find an element on the
+        // old page and then lose it to the new one ("stale element
+        // reference"). Wait until the old page is gone: its root element
+        // goes stale. By hand, because fantoccini's `Wait` waits for an
+        // element or a URL to appear, and a form here may lead back to the
+        // same URL.
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match old_page.tag_name().await {
+                Err(error) if error.is_stale_element_reference() => break,
+                Err(error) => return Err(error.into()),
+                Ok(_) if Instant::now() > deadline => {
+                    return fail(format!(
+                        "clicking `{selector}` did not lead to a new page within {WAIT:?}"
+                    ));
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
         self.check_not_an_error_page().await
     }
 
