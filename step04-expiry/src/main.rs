@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
     rango_site::serve_with(&args.serve, async || {
         let config = Config::from_args(&args).await?;
         // Django's daily `clearsessions` cron job, run by the server itself.
-        clear_expired_every(config.store.clone(), args.clear_expired_every);
+        clear_expired_every(config.store.clone(), args.clear_expired_every).await;
         Ok::<_, rango_sessions::StoreError>(app(config))
     })
     .await

@@ -22,16 +22,14 @@ fn help() {
 }
 
 /// The binary with `args` on a free port in `dir`, and what its terminal
-/// shows as it starts: where the sessions are, where the site is, and the
-/// first clearing of expired sessions, which runs at once.
+/// shows as it starts: where the sessions are, the first clearing of expired
+/// sessions (done before the server listens), and where the site is.
 fn start(args: &[&str], dir: &std::path::Path) -> (Running, String) {
     let mut cmd = command(BIN);
     cmd.args(args);
-    let mut server = Running::start_terminal(cmd, dir);
-    let mut started = server.started().to_owned();
-    let cleared = server.next_line();
-    assert!(cleared.contains("deleted expired sessions"), "{cleared}");
-    started.push_str(&cleared);
+    let server = Running::start_terminal(cmd, dir);
+    let started = server.started().to_owned();
+    assert!(started.contains("deleted expired sessions"), "{started}");
     (server, started)
 }
 
