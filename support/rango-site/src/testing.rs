@@ -4,10 +4,11 @@
 //! [`suite`] holds the checks of what stage 3 does, which stage 4 runs too;
 //! [`transcript`], what the book shows of runs.
 
-use std::io::{BufRead, BufReader, Lines, PipeReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -216,11 +217,17 @@ pub fn run_to_exit(command: &mut Command) -> (bool, String) {
     (status.success(), stderr)
 }
 
+/// How long a [`Running`] server may take to print its next line.
+const LINE_WAIT: Duration = Duration::from_secs(60);
+
 /// A stage's binary serving on a free port.
 #[derive(Debug)]
 pub struct Running {
     child: Child,
-    stdout: Lines<BufReader<PipeReader>>,
+    /// Its console's lines, read by a thread of their own so that waiting
+    /// for one can give up: a line that never comes fails the test in a
+    /// minute instead of hanging it.
+    lines: Receiver<String>,
     /// What it printed up to its `Listening on` line, that line included.
     started: String,
     /// `http://127.0.0.1:PORT/rango/`, as the binary printed it.
@@ -264,14 +271,29 @@ impl Running {
         // The command holds the pipe's writing end: dropped, the pipe ends
         // when the child exits.
         drop(command);
-        let mut stdout = BufReader::new(reader).lines();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let mut started = String::new();
         let first = loop {
-            let Some(Ok(line)) = stdout.next() else {
-                let status = child.wait().unwrap();
-                panic!(
-                    "the server printed no `Listening on` line, and exited: {status}\n{started}"
-                );
+            let line = match lines.recv_timeout(LINE_WAIT) {
+                Ok(line) => line,
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = child.wait().unwrap();
+                    panic!(
+                        "the server printed no `Listening on` line, and exited: {status}\n{started}"
+                    );
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    child.kill().ok();
+                    panic!("no `Listening on` line after {LINE_WAIT:?}:\n{started}");
+                }
             };
             started.push_str(&line);
             started.push('\n');
@@ -294,7 +316,7 @@ impl Running {
         assert!(!url.contains(":0/"), "the real port, not 0: {first}");
         Self {
             child,
-            stdout,
+            lines,
             started,
             url,
         }
@@ -313,7 +335,13 @@ impl Running {
 
     /// The next line the server prints on its console.
     pub fn next_line(&mut self) -> String {
-        self.stdout.next().unwrap().unwrap()
+        match self.lines.recv_timeout(LINE_WAIT) {
+            Ok(line) => line,
+            Err(err) => {
+                self.child.kill().ok();
+                panic!("no next line from the server ({err}) within {LINE_WAIT:?}");
+            }
+        }
     }
 
     /// Stops the server as a service manager would, with SIGTERM; it must
@@ -329,8 +357,9 @@ impl Running {
     pub fn finish(mut self) -> (String, String) {
         self.signal("-INT");
         let mut console = std::mem::take(&mut self.started);
-        for line in self.stdout.by_ref() {
-            console.push_str(&line.unwrap());
+        // The child has exited: its pipe is closed, and the lines end.
+        for line in &self.lines {
+            console.push_str(&line);
             console.push('\n');
         }
         let mut log = String::new();
