@@ -64,9 +64,9 @@ impl ExpiredDeletion for Store {
 /// The first round is awaited, before the server listens: what expired
 /// while the server was down is gone before the first request, and its log
 /// line always comes before `Listening on`. (Spawned, it raced the start-up
-/// and printed on either side of that line.) It deletes a thousand rows per
-/// write, so even a file full of expired sessions holds start-up back only
-/// briefly.
+/// and printed on either side of that line.) It holds start-up back only
+/// briefly: 300,000 expired rows took a quarter of a second to delete on the
+/// machine of the book's performance page.
 ///
 /// tower-sessions offers [`ExpiredDeletion::continuously_delete_expired`] for
 /// this, but it stops for good at the first error (a store that is down for
