@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -196,17 +196,7 @@ pub fn run_to_exit(command: &mut Command) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            panic!("still running after a minute: it should have given up");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = exit_within(&mut child, LINE_WAIT, "it should have given up");
     let mut stderr = String::new();
     child
         .stderr
@@ -217,8 +207,26 @@ pub fn run_to_exit(command: &mut Command) -> (bool, String) {
     (status.success(), stderr)
 }
 
-/// How long a [`Running`] server may take to print its next line.
+/// How long a [`Running`] server may take to print its next line, or any
+/// child to exit when it should.
 const LINE_WAIT: Duration = Duration::from_secs(60);
+
+/// Waits for `child` to exit; kills it and fails the test if it is still
+/// running after `wait`, rather than hanging the whole run. (std's `wait`
+/// has no time limit.)
+fn exit_within(child: &mut Child, wait: Duration, why: &str) -> ExitStatus {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("still running after {wait:?}: {why}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// A stage's binary serving on a free port.
 #[derive(Debug)]
@@ -285,7 +293,7 @@ impl Running {
             let line = match lines.recv_timeout(LINE_WAIT) {
                 Ok(line) => line,
                 Err(RecvTimeoutError::Disconnected) => {
-                    let status = child.wait().unwrap();
+                    let status = exit_within(&mut child, LINE_WAIT, "its console is closed");
                     panic!(
                         "the server printed no `Listening on` line, and exited: {status}\n{started}"
                     );
@@ -376,10 +384,12 @@ impl Running {
             .status()
             .unwrap();
         assert!(status.success());
-        assert!(
-            self.child.wait().unwrap().success(),
-            "graceful shutdown exits 0"
+        let status = exit_within(
+            &mut self.child,
+            LINE_WAIT,
+            &format!("a graceful shutdown ends on {signal}"),
         );
+        assert!(status.success(), "graceful shutdown exits 0: {status}");
     }
 }
 
